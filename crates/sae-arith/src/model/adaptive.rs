@@ -1,0 +1,229 @@
+//! An adaptive categorical model that learns symbol frequencies as it codes.
+
+use super::{Interval, MAX_TOTAL, ProbabilityModel};
+use crate::ModelError;
+
+/// Frequencies that follow the data: each coded symbol gains `increment`.
+///
+/// Counts live in a Fenwick tree, so interval queries, symbol lookup and
+/// updates cost `O(log n)`. When the total would exceed `max_total`, all
+/// counts are halved (each staying at least one), which bounds the total and
+/// lets the model track drifting statistics.
+///
+/// Encoder and decoder must start from identically configured models and see
+/// the same symbols; drive them with `encode_adaptive` / `decode_adaptive`.
+///
+/// ```
+/// use sae_arith::{Adaptive, ProbabilityModel};
+///
+/// let mut model = Adaptive::new(4)?;
+/// let before = model.probability(2);
+/// model.update(2);
+/// assert!(model.probability(2) > before);
+/// # Ok::<(), sae_arith::ModelError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adaptive {
+    counts: Vec<u32>,
+    /// 1-based Fenwick tree over `counts`.
+    tree: Vec<u32>,
+    total: u32,
+    increment: u32,
+    max_total: u32,
+}
+
+impl Adaptive {
+    /// Default count added per coded symbol.
+    pub const DEFAULT_INCREMENT: u32 = 32;
+    /// Default bound on the total before counts are halved.
+    pub const DEFAULT_MAX_TOTAL: u32 = 1 << 16;
+
+    /// A model over `0..alphabet_size`, all symbols equally likely at first.
+    ///
+    /// Uses [`DEFAULT_INCREMENT`](Self::DEFAULT_INCREMENT) and a bound of
+    /// [`DEFAULT_MAX_TOTAL`](Self::DEFAULT_MAX_TOTAL), raised for large
+    /// alphabets to leave room for adaptation.
+    pub fn new(alphabet_size: usize) -> Result<Self, ModelError> {
+        let room = (alphabet_size as u64 * 8).next_power_of_two();
+        let max_total = room.clamp(u64::from(Self::DEFAULT_MAX_TOTAL), u64::from(MAX_TOTAL)) as u32;
+        Self::with_params(alphabet_size, Self::DEFAULT_INCREMENT, max_total)
+    }
+
+    /// A model with an explicit `increment >= 1` and `max_total`, where
+    /// `2 * (alphabet_size + increment) <= max_total <= MAX_TOTAL`.
+    pub fn with_params(alphabet_size: usize, increment: u32, max_total: u32) -> Result<Self, ModelError> {
+        if alphabet_size == 0 {
+            return Err(ModelError::EmptyAlphabet);
+        }
+        if max_total > MAX_TOTAL {
+            return Err(ModelError::InvalidParameter {
+                name: "max_total",
+                value: f64::from(max_total),
+                expected: "at most 2^24",
+            });
+        }
+        if increment == 0 {
+            return Err(ModelError::InvalidParameter {
+                name: "increment",
+                value: 0.0,
+                expected: "at least 1",
+            });
+        }
+        // Halving leaves a total of up to (max_total + n) / 2; it must still have
+        // room for one increment, or the model would rescale on every symbol.
+        let needed = 2 * (alphabet_size as u64 + u64::from(increment));
+        if needed > u64::from(max_total) {
+            return Err(ModelError::AlphabetTooLarge {
+                size: alphabet_size,
+                max: (u64::from(max_total) / 2).saturating_sub(u64::from(increment)) as usize,
+            });
+        }
+        let mut model = Self {
+            counts: vec![1; alphabet_size],
+            tree: Vec::new(),
+            total: alphabet_size as u32,
+            increment,
+            max_total,
+        };
+        model.rebuild_tree();
+        Ok(model)
+    }
+
+    fn rebuild_tree(&mut self) {
+        let n = self.counts.len();
+        self.tree.clear();
+        self.tree.resize(n + 1, 0);
+        for i in 1..=n {
+            self.tree[i] += self.counts[i - 1];
+            let parent = i + (i & i.wrapping_neg());
+            if parent <= n {
+                self.tree[parent] += self.tree[i];
+            }
+        }
+    }
+
+    /// Sum of the counts of symbols `0..symbol`.
+    fn prefix_sum(&self, symbol: usize) -> u32 {
+        let mut i = symbol;
+        let mut sum = 0;
+        while i > 0 {
+            sum += self.tree[i];
+            i &= i - 1;
+        }
+        sum
+    }
+
+    fn rescale(&mut self) {
+        let mut total = 0;
+        for c in &mut self.counts {
+            *c = (*c).div_ceil(2);
+            total += *c;
+        }
+        self.total = total;
+        self.rebuild_tree();
+    }
+
+    /// The current count of every symbol.
+    pub fn counts(&self) -> &[u32] {
+        &self.counts
+    }
+}
+
+impl ProbabilityModel for Adaptive {
+    fn alphabet_size(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn total(&self) -> u32 {
+        self.total
+    }
+
+    fn interval(&self, symbol: usize) -> Option<Interval> {
+        let width = *self.counts.get(symbol)?;
+        Some(Interval {
+            start: self.prefix_sum(symbol),
+            width,
+        })
+    }
+
+    fn symbol_at(&self, target: u32) -> (usize, Interval) {
+        let n = self.counts.len();
+        let mut pos = 0;
+        let mut rest = target;
+        let mut step = if n == 0 { 0 } else { 1 << (usize::BITS - 1 - n.leading_zeros()) };
+        while step > 0 {
+            let next = pos + step;
+            if next <= n && self.tree[next] <= rest {
+                pos = next;
+                rest -= self.tree[next];
+            }
+            step >>= 1;
+        }
+        // `pos` symbols lie entirely below the target; clamp for out-of-contract targets.
+        let symbol = pos.min(n - 1);
+        let start = target - rest;
+        let start = if symbol == pos { start } else { self.prefix_sum(symbol) };
+        (
+            symbol,
+            Interval {
+                start,
+                width: self.counts[symbol],
+            },
+        )
+    }
+
+    fn update(&mut self, symbol: usize) {
+        let Some(count) = self.counts.get_mut(symbol) else {
+            return;
+        };
+        *count += self.increment;
+        let mut i = symbol + 1;
+        while i < self.tree.len() {
+            self.tree[i] += self.increment;
+            i += i & i.wrapping_neg();
+        }
+        self.total += self.increment;
+        if self.total > self.max_total - self.increment {
+            self.rescale();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_tile_the_total_after_updates() {
+        let mut m = Adaptive::with_params(7, 5, 64).unwrap();
+        for s in [3, 3, 3, 0, 6, 3, 3, 1, 3, 3, 3, 3, 3, 3] {
+            m.update(s);
+            let mut next = 0;
+            for sym in 0..7 {
+                let iv = m.interval(sym).unwrap();
+                assert_eq!(iv.start, next);
+                assert!(iv.width >= 1);
+                next += iv.width;
+                for t in iv.start..iv.start + iv.width {
+                    assert_eq!(m.symbol_at(t), (sym, iv));
+                }
+            }
+            assert_eq!(next, m.total());
+            assert!(m.total() <= 64);
+        }
+    }
+
+    #[test]
+    fn parameter_errors() {
+        assert_eq!(Adaptive::new(0), Err(ModelError::EmptyAlphabet));
+        assert!(matches!(
+            Adaptive::with_params(10, 0, 1000),
+            Err(ModelError::InvalidParameter { name: "increment", .. })
+        ));
+        assert!(matches!(
+            Adaptive::with_params(100, 32, 200),
+            Err(ModelError::AlphabetTooLarge { .. })
+        ));
+        assert!(Adaptive::new(70_000).is_ok());
+    }
+}

@@ -1,0 +1,1 @@
+pub use sae_arith;
