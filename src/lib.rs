@@ -1,1 +1,28 @@
+//! `sae-codec`: compression of scientific data with sparse overcomplete autoencoders.
+//!
+//! This is the facade crate: one dependency that brings the whole codec.
+//! Today it re-exports the entropy coder; the container format, the model,
+//! the SAS data sources and the end-to-end `Codec` join as they land.
+//!
+//! * [`sae_arith`]: the standalone arithmetic (range) coder and its probability models.
+//!
+//! ```
+//! use sae_codec::sae_arith::{QuantizedGaussian, RangeDecoder, RangeEncoder};
+//!
+//! let model = QuantizedGaussian::reference(8192)?;
+//! let mut encoder = RangeEncoder::new();
+//! encoder.encode_all([4, 0, 31], &model)?;
+//! let bytes = encoder.finish();
+//! let mut decoder = RangeDecoder::new(&bytes)?;
+//! assert_eq!(decoder.decode_many(3, &model)?, [4, 0, 31]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub use sae_arith;
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

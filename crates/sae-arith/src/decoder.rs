@@ -102,7 +102,10 @@ impl<'a> RangeDecoder<'a> {
 
     /// Decodes one symbol under an adaptive `model`, then updates the model.
     #[inline]
-    pub fn decode_adaptive<M: ProbabilityModel + ?Sized>(&mut self, model: &mut M) -> Result<usize, DecodeError> {
+    pub fn decode_adaptive<M: ProbabilityModel + ?Sized>(
+        &mut self,
+        model: &mut M,
+    ) -> Result<usize, DecodeError> {
         let symbol = self.decode(&*model)?;
         model.update(symbol);
         Ok(symbol)

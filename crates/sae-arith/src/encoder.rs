@@ -71,7 +71,11 @@ impl RangeEncoder {
 
     /// Encodes `symbol` under a static `model`.
     #[inline]
-    pub fn encode<M: ProbabilityModel + ?Sized>(&mut self, symbol: usize, model: &M) -> Result<(), EncodeError> {
+    pub fn encode<M: ProbabilityModel + ?Sized>(
+        &mut self,
+        symbol: usize,
+        model: &M,
+    ) -> Result<(), EncodeError> {
         let total = model.total();
         if total == 0 || total > MAX_TOTAL {
             return Err(EncodeError::InvalidTotal { total });
@@ -193,7 +197,6 @@ impl RangeEncoder {
         let tail = tail_bytes(self.range);
         self.out.extend_from_slice(&self.low.to_be_bytes()[..tail]);
     }
-
 }
 
 /// A [`RangeEncoder`] that streams its output into any [`Write`].
@@ -234,7 +237,11 @@ impl<W: Write> StreamEncoder<W> {
 
     /// Encodes `symbol` under a static `model`.
     #[inline]
-    pub fn encode<M: ProbabilityModel + ?Sized>(&mut self, symbol: usize, model: &M) -> Result<(), EncodeError> {
+    pub fn encode<M: ProbabilityModel + ?Sized>(
+        &mut self,
+        symbol: usize,
+        model: &M,
+    ) -> Result<(), EncodeError> {
         self.inner.encode(symbol, model)?;
         self.flush_if_full()
     }

@@ -62,7 +62,9 @@ pub enum DecodeError {
         available: usize,
     },
     /// The bytes do not form a valid stream under this model (corrupt data or wrong model).
-    #[error("invalid compressed data near byte {position}: the code value lies outside every symbol's interval")]
+    #[error(
+        "invalid compressed data near byte {position}: the code value lies outside every symbol's interval"
+    )]
     InvalidCode {
         /// Byte offset of the coder's read position when the inconsistency was found.
         position: usize,
@@ -74,7 +76,9 @@ pub enum DecodeError {
         total: u32,
     },
     /// The model's `symbol_at` returned an interval that does not contain the target.
-    #[error("model returned symbol {symbol} with interval [{start}, {start}+{width}) that does not contain target {target}")]
+    #[error(
+        "model returned symbol {symbol} with interval [{start}, {start}+{width}) that does not contain target {target}"
+    )]
     InconsistentModel {
         /// Target cumulative frequency asked for.
         target: u32,

@@ -70,3 +70,8 @@ pub use model::{
     Adaptive, Categorical, Interval, MAX_PRECISION, MAX_TOTAL, ProbabilityModel, QuantizedGaussian, Uniform,
     ideal_code_length,
 };
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

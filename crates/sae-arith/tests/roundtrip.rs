@@ -24,9 +24,11 @@ impl ModelSpec {
             }
             Self::Frequencies(f) => Box::new(Categorical::from_frequencies(f).unwrap()),
             Self::Uniform(n) => Box::new(Uniform::new(*n).unwrap()),
-            Self::Gaussian { sigma2, floor, max_gap } => {
-                Box::new(QuantizedGaussian::new(*sigma2, *floor, *max_gap, 24).unwrap())
-            }
+            Self::Gaussian {
+                sigma2,
+                floor,
+                max_gap,
+            } => Box::new(QuantizedGaussian::new(*sigma2, *floor, *max_gap, 24).unwrap()),
         }
     }
 }
@@ -43,8 +45,13 @@ fn model_spec() -> impl Strategy<Value = ModelSpec> {
             .prop_filter("needs a nonzero frequency", |f| f.iter().any(|&x| x > 0))
             .prop_map(ModelSpec::Frequencies),
         (2usize..70_000).prop_map(ModelSpec::Uniform),
-        (1.0f64..5000.0, 0.0f64..0.01, 1usize..10_000)
-            .prop_map(|(sigma2, floor, max_gap)| ModelSpec::Gaussian { sigma2, floor, max_gap }),
+        (1.0f64..5000.0, 0.0f64..0.01, 1usize..10_000).prop_map(|(sigma2, floor, max_gap)| {
+            ModelSpec::Gaussian {
+                sigma2,
+                floor,
+                max_gap,
+            }
+        }),
     ]
 }
 
@@ -193,7 +200,10 @@ fn encode_errors_are_typed() {
     let mut encoder = RangeEncoder::new();
     assert!(matches!(
         encoder.encode(3, &model),
-        Err(sae_arith::EncodeError::SymbolOutOfRange { symbol: 3, alphabet_size: 3 })
+        Err(sae_arith::EncodeError::SymbolOutOfRange {
+            symbol: 3,
+            alphabet_size: 3
+        })
     ));
     assert!(matches!(
         encoder.encode(1, &model),

@@ -150,7 +150,11 @@ impl ProbabilityModel for Adaptive {
         let n = self.counts.len();
         let mut pos = 0;
         let mut rest = target;
-        let mut step = if n == 0 { 0 } else { 1 << (usize::BITS - 1 - n.leading_zeros()) };
+        let mut step = if n == 0 {
+            0
+        } else {
+            1 << (usize::BITS - 1 - n.leading_zeros())
+        };
         while step > 0 {
             let next = pos + step;
             if next <= n && self.tree[next] <= rest {
@@ -162,7 +166,11 @@ impl ProbabilityModel for Adaptive {
         // `pos` symbols lie entirely below the target; clamp for out-of-contract targets.
         let symbol = pos.min(n - 1);
         let start = target - rest;
-        let start = if symbol == pos { start } else { self.prefix_sum(symbol) };
+        let start = if symbol == pos {
+            start
+        } else {
+            self.prefix_sum(symbol)
+        };
         (
             symbol,
             Interval {
@@ -218,7 +226,10 @@ mod tests {
         assert_eq!(Adaptive::new(0), Err(ModelError::EmptyAlphabet));
         assert!(matches!(
             Adaptive::with_params(10, 0, 1000),
-            Err(ModelError::InvalidParameter { name: "increment", .. })
+            Err(ModelError::InvalidParameter {
+                name: "increment",
+                ..
+            })
         ));
         assert!(matches!(
             Adaptive::with_params(100, 32, 200),

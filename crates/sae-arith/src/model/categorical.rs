@@ -255,7 +255,10 @@ mod tests {
         ));
         assert!(matches!(
             Categorical::from_samples([0, 5], 3, 12),
-            Err(ModelError::SampleOutOfRange { sample: 5, alphabet_size: 3 })
+            Err(ModelError::SampleOutOfRange {
+                sample: 5,
+                alphabet_size: 3
+            })
         ));
     }
 

@@ -75,11 +75,8 @@ pub(crate) fn quantize_weights(
     }
     if left > 0 {
         let mut order: Vec<usize> = (0..weights.len()).filter(|&i| supported(weights[i])).collect();
-        let by_remainder = |a: &usize, b: &usize| {
-            remainders[*b]
-                .total_cmp(&remainders[*a])
-                .then_with(|| a.cmp(b))
-        };
+        let by_remainder =
+            |a: &usize, b: &usize| remainders[*b].total_cmp(&remainders[*a]).then_with(|| a.cmp(b));
         let k = (left as usize).min(order.len());
         if k < order.len() {
             order.select_nth_unstable_by(k, by_remainder);

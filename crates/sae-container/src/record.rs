@@ -1,0 +1,461 @@
+//! The payload of one record: gap-coded indices, coded values, extras.
+
+use half::{bf16, f16};
+use sae_arith::{Adaptive, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, RangeEncoder, Uniform};
+
+use crate::error::{ContainerError, Result, Section};
+use crate::header::{Header, IndexCoding, ValueCoding, ValueModel};
+use crate::latent::SparseLatent;
+use crate::wire::{ByteReader, PutBytes, varint_len};
+
+/// An optional, tagged section of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extra {
+    /// What the bytes mean; see the associated constants.
+    pub tag: u16,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+impl Extra {
+    /// Per-record scale `s` (f64, little-endian), used by [`Transform::PerRecordScale`](crate::Transform::PerRecordScale).
+    pub const SCALE: u16 = 1;
+    /// Reserved for residual corrections of error-bounded modes.
+    pub const RESIDUAL: u16 = 2;
+
+    /// A per-record scale extra.
+    pub fn scale(s: f64) -> Self {
+        Self {
+            tag: Self::SCALE,
+            data: s.to_le_bytes().to_vec(),
+        }
+    }
+
+    /// The scale, if this is a well-formed scale extra.
+    pub fn as_scale(&self) -> Option<f64> {
+        if self.tag != Self::SCALE {
+            return None;
+        }
+        Some(f64::from_le_bytes(self.data.as_slice().try_into().ok()?))
+    }
+}
+
+/// One decoded record: the latent and its extras.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The sparse latent.
+    pub latent: SparseLatent,
+    /// Optional per-record sections, in file order.
+    pub extras: Vec<Extra>,
+}
+
+impl Record {
+    /// The per-record scale, if the record carries one.
+    pub fn scale(&self) -> Option<f64> {
+        self.extras.iter().find_map(Extra::as_scale)
+    }
+}
+
+/// Bytes one record spends on each part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordSizes {
+    /// Length prefix, checksum and section lengths.
+    pub framing: u64,
+    /// Arithmetic-coded gaps and terminator.
+    pub indices: u64,
+    /// Coded nonzero values.
+    pub values: u64,
+    /// Extras, including their tags and lengths.
+    pub extras: u64,
+}
+
+impl RecordSizes {
+    /// All bytes of the record.
+    pub fn total(&self) -> u64 {
+        self.framing + self.indices + self.values + self.extras
+    }
+
+    pub(crate) fn add(&mut self, other: &Self) {
+        self.framing += other.framing;
+        self.indices += other.indices;
+        self.values += other.values;
+        self.extras += other.extras;
+    }
+}
+
+/// A model a header describes, built once per file.
+#[derive(Debug, Clone)]
+enum EntropyModel {
+    Static(Categorical),
+    Uniform(Uniform),
+    /// The initial state; each record starts from a fresh copy.
+    Adaptive(Adaptive),
+}
+
+impl EntropyModel {
+    /// The coding state for one record.
+    fn start(&self) -> ModelState<'_> {
+        match self {
+            Self::Static(m) => ModelState::Shared(m),
+            Self::Uniform(m) => ModelState::Shared(m),
+            Self::Adaptive(m) => ModelState::Own(m.clone()),
+        }
+    }
+
+    fn alphabet_size(&self) -> usize {
+        match self {
+            Self::Static(m) => m.alphabet_size(),
+            Self::Uniform(m) => m.alphabet_size(),
+            Self::Adaptive(m) => m.alphabet_size(),
+        }
+    }
+}
+
+/// A model while one record is coded: static models are shared, adaptive ones owned.
+enum ModelState<'a> {
+    Shared(&'a dyn ProbabilityModel),
+    Own(Adaptive),
+}
+
+impl ModelState<'_> {
+    fn encode(&mut self, encoder: &mut RangeEncoder, symbol: usize) -> Result<(), sae_arith::EncodeError> {
+        match self {
+            Self::Shared(m) => encoder.encode(symbol, *m),
+            Self::Own(m) => encoder.encode_adaptive(symbol, m),
+        }
+    }
+
+    fn decode(&mut self, decoder: &mut RangeDecoder<'_>) -> Result<usize, sae_arith::DecodeError> {
+        match self {
+            Self::Shared(m) => decoder.decode(*m),
+            Self::Own(m) => decoder.decode_adaptive(m),
+        }
+    }
+}
+
+/// Count added per coded symbol by the adaptive models.
+const ADAPTIVE_VALUE_INCREMENT: u32 = 24;
+/// Largest increment an adaptive gap model may use.
+const MAX_ADAPTIVE_INCREMENT: u32 = 1 << 16;
+/// Escaped values are coded as two 16-bit halves.
+const HALF_WORD: usize = 1 << 16;
+
+fn adaptive(alphabet: usize, increment: u32) -> Result<Adaptive> {
+    let max_total = ((alphabet as u64 + u64::from(increment)) * 8)
+        .next_power_of_two()
+        .clamp(1 << 16, u64::from(sae_arith::MAX_TOTAL)) as u32;
+    Ok(Adaptive::with_params(alphabet, increment, max_total)?)
+}
+
+/// Codes record payloads as a header prescribes; built once per file.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordCodec {
+    latent_len: u32,
+    gaps: EntropyModel,
+    value_coding: ValueCoding,
+    /// The model of quantised values, when values are quantised.
+    values: Option<EntropyModel>,
+    half_word: Uniform,
+}
+
+impl RecordCodec {
+    pub(crate) fn new(header: &Header) -> Result<Self> {
+        let l = header.latent_len;
+        let alphabet = l as usize + 1;
+        let gaps = match &header.index_coding {
+            IndexCoding::Gaussian {
+                sigma2,
+                floor,
+                precision,
+            } => EntropyModel::Static(
+                QuantizedGaussian::new(*sigma2, *floor, l as usize - 1, u32::from(*precision))?
+                    .as_categorical()
+                    .clone(),
+            ),
+            IndexCoding::Table { frequencies } => {
+                if frequencies.len() != alphabet {
+                    return Err(header_error(format!(
+                        "gap table has {} entries, expected l + 1 = {alphabet}",
+                        frequencies.len()
+                    )));
+                }
+                EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
+            }
+            IndexCoding::Adaptive { increment } => {
+                if !(1..=MAX_ADAPTIVE_INCREMENT).contains(increment) {
+                    return Err(header_error(format!("adaptive increment {increment} outside 1..=65536")));
+                }
+                EntropyModel::Adaptive(adaptive(alphabet, *increment)?)
+            }
+            IndexCoding::Uniform => EntropyModel::Uniform(Uniform::new(alphabet)?),
+        };
+        let values = match &header.value_coding {
+            ValueCoding::Quantized { model, .. } => Some(match model {
+                ValueModel::Adaptive { alphabet } => {
+                    if !(2..=HALF_WORD as u32).contains(alphabet) {
+                        return Err(header_error(format!("value alphabet {alphabet} outside 2..=65536")));
+                    }
+                    EntropyModel::Adaptive(adaptive(*alphabet as usize, ADAPTIVE_VALUE_INCREMENT)?)
+                }
+                ValueModel::Table { frequencies } => {
+                    if frequencies.len() < 2 || frequencies.last() == Some(&0) {
+                        return Err(header_error(
+                            "value table needs at least two symbols and a codable escape".into(),
+                        ));
+                    }
+                    EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
+                }
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            latent_len: l,
+            gaps,
+            value_coding: header.value_coding.clone(),
+            values,
+            half_word: Uniform::new(HALF_WORD)?,
+        })
+    }
+
+    /// Encodes a record payload and reports its sizes (framing excludes the outer length and checksum).
+    pub(crate) fn encode(&self, latent: &SparseLatent, extras: &[Extra]) -> Result<(Vec<u8>, RecordSizes)> {
+        if latent.len() != self.latent_len {
+            return Err(ContainerError::InvalidInput {
+                what: "sparse latent",
+                reason: format!(
+                    "length {} differs from the container's latent length {}",
+                    latent.len(),
+                    self.latent_len
+                ),
+            });
+        }
+        let indices = self.encode_indices(latent)?;
+        let values = self.encode_values(latent)?;
+        let mut out = Vec::with_capacity(indices.len() + values.len() + 16);
+        out.put_blob(&indices);
+        out.put_blob(&values);
+        out.put_varint(extras.len() as u64);
+        let mut extras_bytes = varint_len(extras.len() as u64) as u64;
+        for extra in extras {
+            out.put_u16(extra.tag);
+            out.put_blob(&extra.data);
+            extras_bytes += 2 + varint_len(extra.data.len() as u64) as u64 + extra.data.len() as u64;
+        }
+        let sizes = RecordSizes {
+            framing: (varint_len(indices.len() as u64) + varint_len(values.len() as u64)) as u64,
+            indices: indices.len() as u64,
+            values: values.len() as u64,
+            extras: extras_bytes,
+        };
+        Ok((out, sizes))
+    }
+
+    fn encode_indices(&self, latent: &SparseLatent) -> Result<Vec<u8>> {
+        let mut encoder = RangeEncoder::new();
+        let mut model = self.gaps.start();
+        let mut next = 0u32;
+        for &index in latent.indices() {
+            model.encode(&mut encoder, (index - next) as usize)?;
+            next = index + 1;
+        }
+        model.encode(&mut encoder, self.latent_len as usize)?;
+        Ok(encoder.finish())
+    }
+
+    fn encode_values(&self, latent: &SparseLatent) -> Result<Vec<u8>> {
+        let values = latent.values();
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(values.len() * 4);
+        match &self.value_coding {
+            ValueCoding::F32 => values.iter().for_each(|v| out.put_f32(*v)),
+            ValueCoding::F16 => values.iter().for_each(|v| out.put_u16(f16::from_f32(*v).to_bits())),
+            ValueCoding::Bf16 => values.iter().for_each(|v| out.put_u16(bf16::from_f32(*v).to_bits())),
+            ValueCoding::Quantized { step, .. } => {
+                let mut encoder = RangeEncoder::with_buffer(out);
+                let value_model = self.values.as_ref().expect("quantised coding has a value model");
+                let escape = value_model.alphabet_size() - 1;
+                let mut model = value_model.start();
+                for &v in values {
+                    let q = (v / step).round();
+                    if !(q.is_finite() && q.abs() <= i32::MAX as f32 / 2.0) {
+                        return Err(ContainerError::InvalidInput {
+                            what: "latent value",
+                            reason: format!("{v} cannot be quantised with step {step}"),
+                        });
+                    }
+                    let z = zigzag(q as i32);
+                    let symbol = (z as usize).min(escape);
+                    model.encode(&mut encoder, symbol)?;
+                    if symbol == escape {
+                        encoder.encode((z >> 16) as usize, &self.half_word)?;
+                        encoder.encode((z & 0xffff) as usize, &self.half_word)?;
+                    }
+                }
+                out = encoder.finish();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decodes a record payload; `offset` and `index` locate it for errors.
+    pub(crate) fn decode(&self, payload: &[u8], offset: u64, index: u64) -> Result<(Record, RecordSizes)> {
+        let section = Section::Record { index };
+        let mut r = ByteReader::new(payload, offset, section);
+        let index_bytes = r.blob()?;
+        let index_offset = r.offset() - index_bytes.len() as u64;
+        let value_bytes = r.blob()?;
+        let value_offset = r.offset() - value_bytes.len() as u64;
+        let n_extras = r.count(3)?;
+        let mut extras = Vec::with_capacity(n_extras);
+        let extras_start = r.remaining();
+        let extras_count_len = varint_len(n_extras as u64) as u64;
+        for _ in 0..n_extras {
+            let tag = r.u16()?;
+            let data = r.blob()?.to_vec();
+            extras.push(Extra { tag, data });
+        }
+        if !r.is_empty() {
+            return Err(r.malformed(format!("{} unexpected bytes after the extras", r.remaining())));
+        }
+        let indices = self.decode_indices(index_bytes, index_offset, section)?;
+        let values = self.decode_values(value_bytes, indices.len(), value_offset, section)?;
+        let sizes = RecordSizes {
+            framing: (varint_len(index_bytes.len() as u64) + varint_len(value_bytes.len() as u64)) as u64,
+            indices: index_bytes.len() as u64,
+            values: value_bytes.len() as u64,
+            extras: extras_count_len + extras_start as u64,
+        };
+        let latent = SparseLatent::new(self.latent_len, indices, values).map_err(|e| ContainerError::Malformed {
+            section,
+            offset,
+            reason: e.to_string(),
+        })?;
+        Ok((Record { latent, extras }, sizes))
+    }
+
+    fn decode_indices(&self, bytes: &[u8], offset: u64, section: Section) -> Result<Vec<u32>> {
+        let bad = |reason: String| ContainerError::Malformed { section, offset, reason };
+        let coder = |e: sae_arith::DecodeError| bad(format!("index stream: {e}"));
+        let mut decoder = RangeDecoder::new(bytes).map_err(coder)?;
+        let mut model = self.gaps.start();
+        let terminator = self.latent_len as usize;
+        let mut indices = Vec::new();
+        let mut next = 0u64;
+        loop {
+            let gap = model.decode(&mut decoder).map_err(coder)?;
+            if gap == terminator {
+                break;
+            }
+            let index = next + gap as u64;
+            if index >= u64::from(self.latent_len) {
+                return Err(bad(format!(
+                    "index {index} beyond the latent length {}",
+                    self.latent_len
+                )));
+            }
+            indices.push(index as u32);
+            next = index + 1;
+        }
+        let end = decoder.finish().map_err(coder)?;
+        if end != bytes.len() {
+            return Err(bad(format!(
+                "index stream ends after {end} of its {} bytes",
+                bytes.len()
+            )));
+        }
+        Ok(indices)
+    }
+
+    fn decode_values(&self, bytes: &[u8], nnz: usize, offset: u64, section: Section) -> Result<Vec<f32>> {
+        let bad = |reason: String| ContainerError::Malformed { section, offset, reason };
+        if nnz == 0 {
+            if !bytes.is_empty() {
+                return Err(bad(format!("{} value bytes for an empty latent", bytes.len())));
+            }
+            return Ok(Vec::new());
+        }
+        let fixed = |width: usize| {
+            if bytes.len() != nnz * width {
+                return Err(bad(format!(
+                    "{} value bytes for {nnz} values of {width} bytes",
+                    bytes.len()
+                )));
+            }
+            Ok(bytes.chunks_exact(width))
+        };
+        let halves = |c: &[u8]| u16::from_le_bytes([c[0], c[1]]);
+        Ok(match &self.value_coding {
+            ValueCoding::F32 => fixed(4)?
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            ValueCoding::F16 => fixed(2)?.map(|c| f16::from_bits(halves(c)).to_f32()).collect(),
+            ValueCoding::Bf16 => fixed(2)?.map(|c| bf16::from_bits(halves(c)).to_f32()).collect(),
+            ValueCoding::Quantized { step, .. } => {
+                let coder = |e: sae_arith::DecodeError| bad(format!("value stream: {e}"));
+                let mut decoder = RangeDecoder::new(bytes).map_err(coder)?;
+                let value_model = self.values.as_ref().expect("quantised coding has a value model");
+                let escape = value_model.alphabet_size() - 1;
+                let mut model = value_model.start();
+                let mut values = Vec::with_capacity(nnz);
+                for _ in 0..nnz {
+                    let symbol = model.decode(&mut decoder).map_err(coder)?;
+                    let z = if symbol == escape {
+                        let high = decoder.decode(&self.half_word).map_err(coder)? as u32;
+                        let low = decoder.decode(&self.half_word).map_err(coder)? as u32;
+                        (high << 16) | low
+                    } else {
+                        symbol as u32
+                    };
+                    values.push(unzigzag(z) as f32 * step);
+                }
+                let end = decoder.finish().map_err(coder)?;
+                if end != bytes.len() {
+                    return Err(bad(format!(
+                        "value stream ends after {end} of its {} bytes",
+                        bytes.len()
+                    )));
+                }
+                values
+            }
+        })
+    }
+}
+
+fn header_error(reason: String) -> ContainerError {
+    ContainerError::Malformed {
+        section: Section::Header,
+        offset: 0,
+        reason,
+    }
+}
+
+/// Maps signed to unsigned so that small magnitudes get small codes: 0, -1, 1, -2, … → 0, 1, 2, 3, …
+fn zigzag(q: i32) -> u32 {
+    ((q << 1) ^ (q >> 31)) as u32
+}
+
+fn unzigzag(z: u32) -> i32 {
+    ((z >> 1) as i32) ^ -((z & 1) as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zigzag_round_trips() {
+        for q in [0, 1, -1, 2, -2, 1000, -1000, i32::MAX / 2, i32::MIN / 2] {
+            assert_eq!(unzigzag(zigzag(q)), q);
+        }
+        assert_eq!(zigzag(-1), 1);
+        assert_eq!(zigzag(1), 2);
+    }
+
+    #[test]
+    fn scale_extra() {
+        assert_eq!(Extra::scale(2.5).as_scale(), Some(2.5));
+        assert_eq!(Extra { tag: Extra::SCALE, data: vec![1] }.as_scale(), None);
+    }
+}
