@@ -1,6 +1,7 @@
 //! The self-describing file header: what the records hold and how they are coded.
 
 use crate::error::{ContainerError, Result, Section};
+use crate::latent::SparseLatent;
 use crate::wire::{ByteReader, PutBytes};
 
 /// Largest latent length a container accepts (the gap alphabet must fit the coder).
@@ -98,6 +99,46 @@ impl IndexCoding {
             precision: 24,
         }
     }
+
+    /// A gap table fitted on training latents of length `latent_len`, quantised
+    /// to `2^precision`; every gap keeps a nonzero frequency, so latents unlike
+    /// the training ones stay codable.
+    ///
+    /// ```
+    /// use sae_container::{IndexCoding, SparseLatent};
+    ///
+    /// let training = [SparseLatent::new(16, vec![0, 1, 2, 9], vec![1.0; 4])?];
+    /// let coding = IndexCoding::fitted(training.iter(), 16, 12)?;
+    /// let IndexCoding::Table { frequencies } = coding else { unreachable!() };
+    /// assert_eq!(frequencies.len(), 17); // 16 gaps and the terminator
+    /// assert!(frequencies[0] > frequencies[5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fitted<'a>(
+        latents: impl IntoIterator<Item = &'a SparseLatent>,
+        latent_len: u32,
+        precision: u32,
+    ) -> Result<Self> {
+        let mut gaps = Vec::new();
+        for latent in latents {
+            if latent.len() != latent_len {
+                return Err(ContainerError::InvalidInput {
+                    what: "training latent",
+                    reason: format!("length {} differs from {latent_len}", latent.len()),
+                });
+            }
+            let mut next = 0;
+            for &i in latent.indices() {
+                gaps.push((i - next) as usize);
+                next = i + 1;
+            }
+            gaps.push(latent_len as usize);
+        }
+        let table = sae_arith::Categorical::from_samples(gaps, latent_len as usize + 1, precision)?;
+        Ok(Self::Table {
+            frequencies: table.frequencies().collect(),
+        })
+    }
 }
 
 /// How the nonzero values are stored.
@@ -118,6 +159,37 @@ pub enum ValueCoding {
         /// `alphabet - 1` escapes to a raw 32-bit value.
         model: ValueModel,
     },
+}
+
+impl ValueModel {
+    /// A table fitted on training `values` quantised with `step`, over
+    /// `alphabet` symbols (the last one escapes), quantised to `2^precision`.
+    pub fn fitted<'a>(
+        values: impl IntoIterator<Item = &'a f32>,
+        step: f32,
+        alphabet: u32,
+        precision: u32,
+    ) -> Result<Self> {
+        if alphabet < 2 {
+            return Err(ContainerError::InvalidInput {
+                what: "value model",
+                reason: format!("alphabet of {alphabet} symbols leaves no room for the escape"),
+            });
+        }
+        let escape = alphabet as usize - 1;
+        let symbols = values.into_iter().map(|&v| {
+            let q = (v / step).round();
+            if q.is_finite() && q.abs() < (escape as f32) {
+                (crate::record::zigzag(q as i32) as usize).min(escape)
+            } else {
+                escape
+            }
+        });
+        let table = sae_arith::Categorical::from_samples(symbols, alphabet as usize, precision)?;
+        Ok(Self::Table {
+            frequencies: table.frequencies().collect(),
+        })
+    }
 }
 
 /// Entropy model for quantised values.

@@ -432,7 +432,7 @@ fn header_error(reason: String) -> ContainerError {
 }
 
 /// Maps signed to unsigned so that small magnitudes get small codes: 0, -1, 1, -2, … → 0, 1, 2, 3, …
-fn zigzag(q: i32) -> u32 {
+pub(crate) fn zigzag(q: i32) -> u32 {
     ((q << 1) ^ (q >> 31)) as u32
 }
 

@@ -1,0 +1,98 @@
+//! The byte layout is pinned by a committed file: any change to it shows up
+//! here, and must come with a format version bump (`VERSION_MAJOR`/`VERSION_MINOR`)
+//! and a note in `docs/format.md`.
+//!
+//! After an intended change, regenerate with
+//! `SAE_BLESS_GOLDEN=1 cargo test -p sae-container --test golden`.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use sae_container::{
+    ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexCoding,
+    IndexStatus, SparseLatent, StreamReader, Transform, VERSION_MAJOR, VERSION_MINOR, ValueCoding, ValueModel,
+};
+
+fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// Three records exercising gaps at both ends, an empty latent and extras.
+fn latents() -> Vec<(SparseLatent, Vec<Extra>)> {
+    vec![
+        (
+            SparseLatent::new(256, vec![0, 1, 2, 100, 255], vec![0.5, 1.0, 1.5, 2.0, 1024.0]).unwrap(),
+            vec![Extra::scale(3.5)],
+        ),
+        (SparseLatent::new(256, vec![], vec![]).unwrap(), vec![]),
+        (
+            SparseLatent::new(256, vec![17, 18, 200], vec![0.25, 0.75, 8.0]).unwrap(),
+            vec![Extra {
+                tag: 77,
+                data: b"note".to_vec(),
+            }],
+        ),
+    ]
+}
+
+fn header(value_coding: ValueCoding, index_coding: IndexCoding) -> Header {
+    let mut h = Header::new(vec![16, 16], ElementType::F32, 256);
+    h.index_coding = index_coding;
+    h.value_coding = value_coding;
+    h.transforms = vec![Transform::PerRecordScale, Transform::Log { floor: 1e-3 }];
+    h.fingerprint = Some(Fingerprint {
+        algorithm: HashAlgorithm::Sha256,
+        digest: *b"0123456789abcdef0123456789abcdef",
+    });
+    h.model_name = Some("golden".into());
+    h.metadata = vec![("source".into(), "sae-container golden test".into())];
+    h
+}
+
+fn check_golden(name: &str, h: Header) {
+    assert_eq!((VERSION_MAJOR, VERSION_MINOR), (1, 0), "bump the golden files with the version");
+    let mut writer = ContainerWriter::new(Vec::new(), h.clone()).unwrap();
+    for (latent, extras) in latents() {
+        writer.append_with_extras(&latent, &extras).unwrap();
+    }
+    let bytes = writer.finish().unwrap();
+    let path = golden_path(name);
+    if std::env::var_os("SAE_BLESS_GOLDEN").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let golden = std::fs::read(&path).expect("golden file exists (bless it once)");
+    assert_eq!(bytes, golden, "the writer's bytes differ from {}", path.display());
+
+    // The committed file decodes to the expected content (all values here are exact in f16).
+    let mut reader = ContainerReader::open(Cursor::new(&golden)).unwrap();
+    assert_eq!(reader.status(), &IndexStatus::Indexed);
+    assert_eq!(reader.header(), &h);
+    for (i, (latent, extras)) in latents().into_iter().enumerate() {
+        let record = reader.get(i).unwrap();
+        assert_eq!(record.latent, latent);
+        assert_eq!(record.extras, extras);
+    }
+    assert_eq!(StreamReader::new(&golden[..]).unwrap().count(), 3);
+}
+
+#[test]
+fn golden_reference_coding() {
+    check_golden("golden-v1-gaussian-f16.sae", header(ValueCoding::F16, IndexCoding::reference()));
+}
+
+#[test]
+fn golden_quantized_table_coding() {
+    let table: Vec<u32> = (0..=256).map(|g| 1 + 300 / (1 + g)).collect();
+    check_golden(
+        "golden-v1-table-quantized.sae",
+        header(
+            ValueCoding::Quantized {
+                step: 0.25,
+                model: ValueModel::Table {
+                    frequencies: (1..=40).rev().collect(),
+                },
+            },
+            IndexCoding::Table { frequencies: table },
+        ),
+    );
+}
