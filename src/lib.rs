@@ -1,10 +1,11 @@
 //! `sae-codec`: compression of scientific data with sparse overcomplete autoencoders.
 //!
 //! This is the facade crate: one dependency that brings the whole codec.
-//! Today it re-exports the entropy coder; the container format, the model,
+//! Today it re-exports the entropy coder and the container format; the model,
 //! the SAS data sources and the end-to-end `Codec` join as they land.
 //!
 //! * [`sae_arith`]: the standalone arithmetic (range) coder and its probability models.
+//! * [`sae_container`]: the versioned, checksummed file format for sparse latents.
 //!
 //! ```
 //! use sae_codec::sae_arith::{QuantizedGaussian, RangeDecoder, RangeEncoder};
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub use sae_arith;
+pub use sae_container;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -121,7 +121,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 precision: 24,
             },
         ),
-        ("table fitted on training latents (16-bit)", IndexCoding::fitted(&train, LATENT_LEN, 16)?),
+        (
+            "table fitted on training latents (16-bit)",
+            IndexCoding::fitted(&train, LATENT_LEN, 16)?,
+        ),
         ("adaptive (per record)", IndexCoding::Adaptive { increment: 24 }),
         ("uniform", IndexCoding::Uniform),
     ];

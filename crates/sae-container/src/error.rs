@@ -57,7 +57,9 @@ pub enum ContainerError {
         supported: u16,
     },
     /// A checksum did not match: the bytes were altered.
-    #[error("checksum mismatch in {section} at byte {offset}: stored {stored:#010x}, computed {computed:#010x}")]
+    #[error(
+        "checksum mismatch in {section} at byte {offset}: stored {stored:#010x}, computed {computed:#010x}"
+    )]
     ChecksumMismatch {
         /// Which part of the file.
         section: Section,

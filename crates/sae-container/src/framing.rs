@@ -54,7 +54,11 @@ pub(crate) fn read_header_block<R: Read>(source: &mut R) -> Result<(Header, u64)
         });
     }
     if got < HEADER_PREFIX_LEN {
-        return Err(truncated(Section::Header, got as u64, (HEADER_PREFIX_LEN - got) as u64));
+        return Err(truncated(
+            Section::Header,
+            got as u64,
+            (HEADER_PREFIX_LEN - got) as u64,
+        ));
     }
     let major = u16::from_le_bytes([prefix[8], prefix[9]]);
     let minor = u16::from_le_bytes([prefix[10], prefix[11]]);
@@ -73,7 +77,12 @@ pub(crate) fn read_header_block<R: Read>(source: &mut R) -> Result<(Header, u64)
             reason: format!("header of {fields_len} bytes exceeds the {MAX_HEADER_LEN}-byte limit"),
         });
     }
-    let rest = read_bounded(source, u64::from(fields_len) + 4, Section::Header, HEADER_PREFIX_LEN as u64)?;
+    let rest = read_bounded(
+        source,
+        u64::from(fields_len) + 4,
+        Section::Header,
+        HEADER_PREFIX_LEN as u64,
+    )?;
     let (fields, crc_bytes) = rest.split_at(fields_len as usize);
     let stored = u32::from_le_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
     let computed = crc32c::crc32c_append(crc32c::crc32c(&prefix), fields);
@@ -169,7 +178,11 @@ pub(crate) fn footer_len(count: u64) -> u64 {
 /// Reads the footer body after its marker: the count, `count` offsets and the checksum.
 ///
 /// `max_count` bounds the count before anything is allocated.
-pub(crate) fn read_footer_body<R: Read>(source: &mut R, footer_offset: u64, max_count: u64) -> Result<Vec<u64>> {
+pub(crate) fn read_footer_body<R: Read>(
+    source: &mut R,
+    footer_offset: u64,
+    max_count: u64,
+) -> Result<Vec<u64>> {
     let count_bytes = read_bounded(source, 8, Section::Footer, footer_offset + 4)?;
     let count = u64::from_le_bytes(count_bytes.as_slice().try_into().expect("8 bytes"));
     if count > max_count {
@@ -220,7 +233,12 @@ pub(crate) fn read_up_to<R: Read>(source: &mut R, buf: &mut [u8]) -> Result<usiz
 
 /// Reads exactly `len` bytes; memory grows with the bytes that actually
 /// arrive, so a forged length cannot reserve more than the input holds.
-pub(crate) fn read_bounded<R: Read>(source: &mut R, len: u64, section: Section, offset: u64) -> Result<Vec<u8>> {
+pub(crate) fn read_bounded<R: Read>(
+    source: &mut R,
+    len: u64,
+    section: Section,
+    offset: u64,
+) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(len.min(1 << 16) as usize);
     let got = source.take(len).read_to_end(&mut out)? as u64;
     if got < len {

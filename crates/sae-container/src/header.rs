@@ -335,7 +335,10 @@ fn read_frequencies(r: &mut ByteReader<'_>) -> Result<Vec<u32>> {
 impl Header {
     /// Checks the values a writer must not put in a file.
     pub(crate) fn validate(&self) -> Result<()> {
-        let invalid = |reason: String| ContainerError::InvalidInput { what: "header", reason };
+        let invalid = |reason: String| ContainerError::InvalidInput {
+            what: "header",
+            reason,
+        };
         if self.latent_len == 0 || self.latent_len > MAX_LATENT_LEN {
             return Err(invalid(format!(
                 "latent length {} outside 1..={MAX_LATENT_LEN}",
@@ -348,12 +351,16 @@ impl Header {
         if let ValueCoding::Quantized { step, .. } = self.value_coding
             && !(step.is_finite() && step > 0.0)
         {
-            return Err(invalid(format!("quantisation step {step} is not finite and positive")));
+            return Err(invalid(format!(
+                "quantisation step {step} is not finite and positive"
+            )));
         }
         for t in &self.transforms {
             let ok = match *t {
                 Transform::Log { floor } | Transform::Log10 { floor } => floor.is_finite() && floor > 0.0,
-                Transform::Affine { scale, offset } => scale.is_finite() && scale != 0.0 && offset.is_finite(),
+                Transform::Affine { scale, offset } => {
+                    scale.is_finite() && scale != 0.0 && offset.is_finite()
+                }
                 Transform::PerRecordScale => true,
             };
             if !ok {
@@ -590,7 +597,8 @@ impl Header {
             }
         }
 
-        let (record_shape, element_type) = shape.ok_or(ContainerError::MissingField { name: "record_shape" })?;
+        let (record_shape, element_type) =
+            shape.ok_or(ContainerError::MissingField { name: "record_shape" })?;
         let header = Self {
             record_shape,
             element_type,

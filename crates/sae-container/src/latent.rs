@@ -37,12 +37,17 @@ impl SparseLatent {
             )));
         }
         if let Some(w) = indices.windows(2).find(|w| w[0] >= w[1]) {
-            return Err(invalid(format!("indices not strictly increasing: {} then {}", w[0], w[1])));
+            return Err(invalid(format!(
+                "indices not strictly increasing: {} then {}",
+                w[0], w[1]
+            )));
         }
         if let Some(&last) = indices.last()
             && last >= len
         {
-            return Err(invalid(format!("index {last} is outside the latent length {len}")));
+            return Err(invalid(format!(
+                "index {last} is outside the latent length {len}"
+            )));
         }
         Ok(Self { len, indices, values })
     }
@@ -61,7 +66,7 @@ impl SparseLatent {
         let (indices, values) = dense
             .iter()
             .enumerate()
-            .filter(|(_, v)| !(v.abs() <= threshold))
+            .filter(|(_, v)| v.abs() > threshold || v.is_nan())
             .map(|(i, &v)| (i as u32, v))
             .unzip();
         Self { len, indices, values }
@@ -79,7 +84,11 @@ impl SparseLatent {
     /// # Panics
     /// If `dense.len() != self.len()`.
     pub fn scatter_into(&self, dense: &mut [f32]) {
-        assert_eq!(dense.len(), self.len as usize, "dense buffer has the wrong length");
+        assert_eq!(
+            dense.len(),
+            self.len as usize,
+            "dense buffer has the wrong length"
+        );
         for (&i, &v) in self.indices.iter().zip(&self.values) {
             dense[i as usize] = v;
         }

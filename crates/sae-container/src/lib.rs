@@ -60,9 +60,15 @@ mod writer;
 pub use error::{ContainerError, Result, Section};
 pub use framing::{END_MAGIC, MAGIC, MAX_RECORD_LEN, VERSION_MAJOR, VERSION_MINOR};
 pub use header::{
-    ElementType, Fingerprint, HashAlgorithm, Header, IndexCoding, MAX_LATENT_LEN, Transform, ValueCoding, ValueModel,
+    ElementType, Fingerprint, HashAlgorithm, Header, IndexCoding, MAX_LATENT_LEN, Transform, ValueCoding,
+    ValueModel,
 };
 pub use latent::SparseLatent;
 pub use reader::{ContainerReader, IndexStatus, SizeReport, StreamReader};
 pub use record::{Extra, Record, RecordSizes};
 pub use writer::ContainerWriter;
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

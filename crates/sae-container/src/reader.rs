@@ -4,8 +4,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use crate::error::{ContainerError, Result, Section};
 use crate::framing::{
-    Frame, RECORD_FRAMING, TRAILER_LEN, footer_len, parse_trailer, read_bounded, read_footer_body, read_frame,
-    read_header_block, read_up_to,
+    Frame, RECORD_FRAMING, TRAILER_LEN, footer_len, parse_trailer, read_bounded, read_footer_body,
+    read_frame, read_header_block, read_up_to,
 };
 use crate::header::Header;
 use crate::record::{Record, RecordCodec, RecordSizes};
@@ -130,20 +130,31 @@ impl<R: Read + Seek> ContainerReader<R> {
             .file_len
             .checked_sub(footer_offset)
             .filter(|_| footer_offset >= self.header_len)
-            .ok_or_else(|| bad(self.file_len - TRAILER_LEN, format!("footer offset {footer_offset} is outside the records")))?;
+            .ok_or_else(|| {
+                bad(
+                    self.file_len - TRAILER_LEN,
+                    format!("footer offset {footer_offset} is outside the records"),
+                )
+            })?;
         let fixed = footer_len(0);
-        if space < fixed || (space - fixed) % 8 != 0 {
+        if space < fixed || !(space - fixed).is_multiple_of(8) {
             return Err(bad(footer_offset, format!("{space} bytes cannot hold a footer")));
         }
         let count = (space - fixed) / 8;
         self.source.seek(SeekFrom::Start(footer_offset))?;
         let marker = read_bounded(&mut self.source, 4, Section::Footer, footer_offset)?;
         if marker != crate::framing::END_OF_RECORDS.to_le_bytes() {
-            return Err(bad(footer_offset, "footer does not start with the end-of-records marker".into()));
+            return Err(bad(
+                footer_offset,
+                "footer does not start with the end-of-records marker".into(),
+            ));
         }
         let offsets = read_footer_body(&mut self.source, footer_offset, count)?;
         if offsets.len() as u64 != count {
-            return Err(bad(footer_offset, format!("footer lists {} records but has room for {count}", offsets.len())));
+            return Err(bad(
+                footer_offset,
+                format!("footer lists {} records but has room for {count}", offsets.len()),
+            ));
         }
         // Frames are contiguous: the first starts after the header, each one
         // at least a frame's length after the previous, the last before the footer.
@@ -151,12 +162,18 @@ impl<R: Read + Seek> ContainerReader<R> {
         for (i, &o) in offsets.iter().enumerate() {
             let first_ok = i > 0 || o == self.header_len;
             if !first_ok || o < expected_min || o + RECORD_FRAMING > footer_offset {
-                return Err(bad(footer_offset, format!("record offset {o} (record {i}) is out of order or range")));
+                return Err(bad(
+                    footer_offset,
+                    format!("record offset {o} (record {i}) is out of order or range"),
+                ));
             }
             expected_min = o + RECORD_FRAMING;
         }
         if offsets.is_empty() && footer_offset != self.header_len {
-            return Err(bad(footer_offset, "records present but the footer lists none".into()));
+            return Err(bad(
+                footer_offset,
+                "records present but the footer lists none".into(),
+            ));
         }
         self.offsets = offsets;
         self.records_end = footer_offset;
@@ -367,7 +384,12 @@ impl<R: Read> StreamReader<R> {
         if offsets != self.offsets {
             return Err(bad("footer index does not match the records read".into()));
         }
-        let trailer = read_bounded(&mut self.source, TRAILER_LEN, Section::Trailer, footer_offset + footer_len(0) - TRAILER_LEN)?;
+        let trailer = read_bounded(
+            &mut self.source,
+            TRAILER_LEN,
+            Section::Trailer,
+            footer_offset + footer_len(0) - TRAILER_LEN,
+        )?;
         let trailer: [u8; 16] = trailer.as_slice().try_into().expect("16 bytes");
         if parse_trailer(&trailer) != Some(footer_offset) {
             return Err(bad("trailer does not point at the footer".into()));

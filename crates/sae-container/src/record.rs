@@ -1,7 +1,9 @@
 //! The payload of one record: gap-coded indices, coded values, extras.
 
 use half::{bf16, f16};
-use sae_arith::{Adaptive, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, RangeEncoder, Uniform};
+use sae_arith::{
+    Adaptive, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, RangeEncoder, Uniform,
+};
 
 use crate::error::{ContainerError, Result, Section};
 use crate::header::{Header, IndexCoding, ValueCoding, ValueModel};
@@ -183,7 +185,9 @@ impl RecordCodec {
             }
             IndexCoding::Adaptive { increment } => {
                 if !(1..=MAX_ADAPTIVE_INCREMENT).contains(increment) {
-                    return Err(header_error(format!("adaptive increment {increment} outside 1..=65536")));
+                    return Err(header_error(format!(
+                        "adaptive increment {increment} outside 1..=65536"
+                    )));
                 }
                 EntropyModel::Adaptive(adaptive(alphabet, *increment)?)
             }
@@ -193,7 +197,9 @@ impl RecordCodec {
             ValueCoding::Quantized { model, .. } => Some(match model {
                 ValueModel::Adaptive { alphabet } => {
                     if !(2..=HALF_WORD as u32).contains(alphabet) {
-                        return Err(header_error(format!("value alphabet {alphabet} outside 2..=65536")));
+                        return Err(header_error(format!(
+                            "value alphabet {alphabet} outside 2..=65536"
+                        )));
                     }
                     EntropyModel::Adaptive(adaptive(*alphabet as usize, ADAPTIVE_VALUE_INCREMENT)?)
                 }
@@ -270,8 +276,12 @@ impl RecordCodec {
         let mut out = Vec::with_capacity(values.len() * 4);
         match &self.value_coding {
             ValueCoding::F32 => values.iter().for_each(|v| out.put_f32(*v)),
-            ValueCoding::F16 => values.iter().for_each(|v| out.put_u16(f16::from_f32(*v).to_bits())),
-            ValueCoding::Bf16 => values.iter().for_each(|v| out.put_u16(bf16::from_f32(*v).to_bits())),
+            ValueCoding::F16 => values
+                .iter()
+                .for_each(|v| out.put_u16(f16::from_f32(*v).to_bits())),
+            ValueCoding::Bf16 => values
+                .iter()
+                .for_each(|v| out.put_u16(bf16::from_f32(*v).to_bits())),
             ValueCoding::Quantized { step, .. } => {
                 let mut encoder = RangeEncoder::with_buffer(out);
                 let value_model = self.values.as_ref().expect("quantised coding has a value model");
@@ -327,16 +337,21 @@ impl RecordCodec {
             values: value_bytes.len() as u64,
             extras: extras_count_len + extras_start as u64,
         };
-        let latent = SparseLatent::new(self.latent_len, indices, values).map_err(|e| ContainerError::Malformed {
-            section,
-            offset,
-            reason: e.to_string(),
-        })?;
+        let latent =
+            SparseLatent::new(self.latent_len, indices, values).map_err(|e| ContainerError::Malformed {
+                section,
+                offset,
+                reason: e.to_string(),
+            })?;
         Ok((Record { latent, extras }, sizes))
     }
 
     fn decode_indices(&self, bytes: &[u8], offset: u64, section: Section) -> Result<Vec<u32>> {
-        let bad = |reason: String| ContainerError::Malformed { section, offset, reason };
+        let bad = |reason: String| ContainerError::Malformed {
+            section,
+            offset,
+            reason,
+        };
         let coder = |e: sae_arith::DecodeError| bad(format!("index stream: {e}"));
         let mut decoder = RangeDecoder::new(bytes).map_err(coder)?;
         let mut model = self.gaps.start();
@@ -369,7 +384,11 @@ impl RecordCodec {
     }
 
     fn decode_values(&self, bytes: &[u8], nnz: usize, offset: u64, section: Section) -> Result<Vec<f32>> {
-        let bad = |reason: String| ContainerError::Malformed { section, offset, reason };
+        let bad = |reason: String| ContainerError::Malformed {
+            section,
+            offset,
+            reason,
+        };
         if nnz == 0 {
             if !bytes.is_empty() {
                 return Err(bad(format!("{} value bytes for an empty latent", bytes.len())));
@@ -456,6 +475,13 @@ mod tests {
     #[test]
     fn scale_extra() {
         assert_eq!(Extra::scale(2.5).as_scale(), Some(2.5));
-        assert_eq!(Extra { tag: Extra::SCALE, data: vec![1] }.as_scale(), None);
+        assert_eq!(
+            Extra {
+                tag: Extra::SCALE,
+                data: vec![1]
+            }
+            .as_scale(),
+            None
+        );
     }
 }

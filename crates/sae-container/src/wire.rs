@@ -163,7 +163,9 @@ impl<'a> ByteReader<'a> {
         let n = self.varint()?;
         let max = (self.remaining() / min_item_size.max(1)) as u64;
         if n > max {
-            return Err(self.malformed(format!("count {n} exceeds the {max} items the remaining bytes can hold")));
+            return Err(self.malformed(format!(
+                "count {n} exceeds the {max} items the remaining bytes can hold"
+            )));
         }
         Ok(n as usize)
     }

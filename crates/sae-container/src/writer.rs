@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use crate::error::{ContainerError, Result};
-use crate::framing::{MAX_RECORD_LEN, RECORD_FRAMING, encode_footer, encode_header_block, encode_record_frame};
+use crate::framing::{
+    MAX_RECORD_LEN, RECORD_FRAMING, encode_footer, encode_header_block, encode_record_frame,
+};
 use crate::header::Header;
 use crate::latent::SparseLatent;
 use crate::record::{Extra, RecordCodec, RecordSizes};
@@ -71,7 +73,10 @@ impl<W: Write> ContainerWriter<W> {
         if payload.len() > MAX_RECORD_LEN as usize {
             return Err(ContainerError::InvalidInput {
                 what: "record",
-                reason: format!("{} bytes exceed the {MAX_RECORD_LEN}-byte record limit", payload.len()),
+                reason: format!(
+                    "{} bytes exceed the {MAX_RECORD_LEN}-byte record limit",
+                    payload.len()
+                ),
             });
         }
         let frame = encode_record_frame(&payload);

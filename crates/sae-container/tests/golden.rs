@@ -10,11 +10,14 @@ use std::path::PathBuf;
 
 use sae_container::{
     ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexCoding,
-    IndexStatus, SparseLatent, StreamReader, Transform, VERSION_MAJOR, VERSION_MINOR, ValueCoding, ValueModel,
+    IndexStatus, SparseLatent, StreamReader, Transform, VERSION_MAJOR, VERSION_MINOR, ValueCoding,
+    ValueModel,
 };
 
 fn golden_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// Three records exercising gaps at both ends, an empty latent and extras.
@@ -50,7 +53,11 @@ fn header(value_coding: ValueCoding, index_coding: IndexCoding) -> Header {
 }
 
 fn check_golden(name: &str, h: Header) {
-    assert_eq!((VERSION_MAJOR, VERSION_MINOR), (1, 0), "bump the golden files with the version");
+    assert_eq!(
+        (VERSION_MAJOR, VERSION_MINOR),
+        (1, 0),
+        "bump the golden files with the version"
+    );
     let mut writer = ContainerWriter::new(Vec::new(), h.clone()).unwrap();
     for (latent, extras) in latents() {
         writer.append_with_extras(&latent, &extras).unwrap();
@@ -77,7 +84,10 @@ fn check_golden(name: &str, h: Header) {
 
 #[test]
 fn golden_reference_coding() {
-    check_golden("golden-v1-gaussian-f16.sae", header(ValueCoding::F16, IndexCoding::reference()));
+    check_golden(
+        "golden-v1-gaussian-f16.sae",
+        header(ValueCoding::F16, IndexCoding::reference()),
+    );
 }
 
 #[test]

@@ -35,7 +35,10 @@ fn small_container(index_coding: IndexCoding, value_coding: ValueCoding) -> (Vec
 fn check_damaged(bytes: &[u8], expected: &[Record], context: &str) -> usize {
     let mut intact = 0;
     if let Ok(mut reader) = ContainerReader::open(Cursor::new(bytes)) {
-        assert!(reader.len() <= expected.len(), "{context}: more records than written");
+        assert!(
+            reader.len() <= expected.len(),
+            "{context}: more records than written"
+        );
         for (i, want) in expected.iter().enumerate().take(reader.len()) {
             if let Ok(record) = reader.get(i) {
                 assert_eq!(&record, want, "{context}: record {i} silently changed");
@@ -46,7 +49,11 @@ fn check_damaged(bytes: &[u8], expected: &[Record], context: &str) -> usize {
     if let Ok(stream) = StreamReader::new(bytes) {
         for (i, result) in stream.enumerate() {
             match result {
-                Ok(record) => assert_eq!(Some(&record), expected.get(i), "{context}: streamed record {i} changed"),
+                Ok(record) => assert_eq!(
+                    Some(&record),
+                    expected.get(i),
+                    "{context}: streamed record {i} changed"
+                ),
                 Err(_) => break,
             }
         }

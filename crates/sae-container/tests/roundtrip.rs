@@ -40,7 +40,11 @@ fn random_latent(len: u32, nnz: usize, seed: u64) -> SparseLatent {
                 break;
             }
             let magnitude = 10f64.powf(rng.uniform() * 6.0 - 3.0) as f32;
-            dense[i] = if rng.next() % 4 == 0 { -magnitude } else { magnitude };
+            dense[i] = if rng.next().is_multiple_of(4) {
+                -magnitude
+            } else {
+                magnitude
+            };
         }
     }
     SparseLatent::from_dense(&dense)
@@ -52,7 +56,9 @@ fn index_coding(kind: u8, len: u32, seed: u64) -> IndexCoding {
         1 => {
             let mut rng = Rng(seed | 1);
             IndexCoding::Table {
-                frequencies: (0..=len).map(|g| 1 + (rng.next() % 1000) as u32 / (1 + g / 8)).collect(),
+                frequencies: (0..=len)
+                    .map(|g| 1 + (rng.next() % 1000) as u32 / (1 + g / 8))
+                    .collect(),
             }
         }
         2 => IndexCoding::Adaptive { increment: 24 },
@@ -167,7 +173,16 @@ fn header_provenance_and_extras_round_trip() {
     let latent = random_latent(8192, 40, 3);
     let mut writer = ContainerWriter::new(Vec::new(), h.clone()).unwrap();
     writer
-        .append_with_extras(&latent, &[Extra::scale(123.5), Extra { tag: 900, data: vec![1, 2, 3] }])
+        .append_with_extras(
+            &latent,
+            &[
+                Extra::scale(123.5),
+                Extra {
+                    tag: 900,
+                    data: vec![1, 2, 3],
+                },
+            ],
+        )
         .unwrap();
     let bytes = writer.finish().unwrap();
     let mut reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
@@ -184,13 +199,18 @@ fn header_provenance_and_extras_round_trip() {
 #[test]
 fn empty_container_and_empty_latents() {
     let h = header(10, IndexCoding::reference(), ValueCoding::F16);
-    let bytes = ContainerWriter::new(Vec::new(), h.clone()).unwrap().finish().unwrap();
+    let bytes = ContainerWriter::new(Vec::new(), h.clone())
+        .unwrap()
+        .finish()
+        .unwrap();
     let reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
     assert!(reader.is_empty());
     assert_eq!(reader.status(), &IndexStatus::Indexed);
 
     let mut writer = ContainerWriter::new(Vec::new(), h).unwrap();
-    writer.append(&SparseLatent::new(10, vec![], vec![]).unwrap()).unwrap();
+    writer
+        .append(&SparseLatent::new(10, vec![], vec![]).unwrap())
+        .unwrap();
     let bytes = writer.finish().unwrap();
     let mut reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
     assert_eq!(reader.get(0).unwrap().latent.nnz(), 0);
@@ -214,11 +234,15 @@ fn writer_rejects_invalid_input() {
     let huge = SparseLatent::new(10, vec![1], vec![1e30]).unwrap();
     assert!(writer.append(&huge).is_err());
     // The writer stays usable after a rejected record.
-    writer.append(&SparseLatent::new(10, vec![2], vec![0.5]).unwrap()).unwrap();
+    writer
+        .append(&SparseLatent::new(10, vec![2], vec![0.5]).unwrap())
+        .unwrap();
     let mut bad = header(0, IndexCoding::reference(), ValueCoding::F16);
     assert!(ContainerWriter::new(Vec::new(), bad.clone()).is_err());
     bad.latent_len = 10;
-    bad.index_coding = IndexCoding::Table { frequencies: vec![1; 5] };
+    bad.index_coding = IndexCoding::Table {
+        frequencies: vec![1; 5],
+    };
     assert!(ContainerWriter::new(Vec::new(), bad).is_err());
 }
 
