@@ -1,0 +1,55 @@
+//! The model crate's typed errors.
+
+use thiserror::Error;
+
+/// Everything that can go wrong when building, training, running or storing a model.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A tensor operation failed in candle.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// Reading or writing a file failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A safetensors file could not be parsed or written.
+    #[error("safetensors: {0}")]
+    Safetensors(#[from] safetensors::SafeTensorError),
+    /// A configuration value is out of its domain.
+    #[error("invalid {name}: {reason}")]
+    InvalidConfig {
+        /// Which setting.
+        name: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// Input data does not match the network.
+    #[error("data shape mismatch: {reason}")]
+    Shape {
+        /// What does not match.
+        reason: String,
+    },
+    /// Input data contains NaN or infinite values.
+    #[error("input holds a non-finite value at position {position}")]
+    NonFinite {
+        /// Flat index of the first offending value.
+        position: usize,
+    },
+    /// A weights file lacks a tensor or metadata entry, or has a wrong one.
+    #[error("weights file: {reason}")]
+    BadWeights {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Training diverged (the loss became NaN or infinite).
+    #[error("training diverged at step {step}: loss {loss}")]
+    Diverged {
+        /// Optimiser step at which it happened.
+        step: u64,
+        /// The loss value.
+        loss: f64,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,94 @@
+//! Finite-difference checks of the hand-written backward pass, in f64.
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::arch::Architecture;
+use crate::network::{Autoencoder, loss_terms};
+use crate::selector::{ForwardDifference, Identity, SparseSelector};
+
+fn objective(model: &Autoencoder, x: &Tensor, lambda: f64, selector: &dyn SparseSelector) -> f64 {
+    let act = model.forward(x).unwrap();
+    let (recon, penalty) = loss_terms(x, &act, selector).unwrap();
+    recon + lambda * penalty
+}
+
+/// `tensor` with element `i` (flat) moved by `delta`.
+fn nudged(tensor: &Tensor, i: usize, delta: f64) -> Tensor {
+    let mut v = tensor.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+    v[i] += delta;
+    Tensor::from_vec(v, tensor.dims(), tensor.device()).unwrap()
+}
+
+fn check(selector: &dyn SparseSelector, lambda: f64, seed: u64) {
+    let arch = Architecture::new(3, 4, 7).unwrap();
+    let model = Autoencoder::new_with_dtype(arch, &Device::Cpu, seed, DType::F64).unwrap();
+    let x = Tensor::from_vec(
+        (0..15)
+            .map(|i| ((i * 37 % 11) as f64 / 5.0 - 0.8).abs() + 0.1)
+            .collect::<Vec<_>>(),
+        (5, 3),
+        &Device::Cpu,
+    )
+    .unwrap();
+    let act = model.forward(&x).unwrap();
+    let grads = model.backward(&x, &act, lambda, selector).unwrap();
+    let h = 1e-6;
+    let mut checked = 0;
+    for k in 0..4 {
+        for (is_bias, analytic) in [(false, &grads.weights[k]), (true, &grads.biases[k])] {
+            let analytic = analytic.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            for (i, &g) in analytic.iter().enumerate() {
+                let at = |delta: f64| {
+                    let mut m = model.deep_copy().unwrap();
+                    let target = if is_bias {
+                        &mut m.biases[k]
+                    } else {
+                        &mut m.weights[k]
+                    };
+                    *target = nudged(target, i, delta);
+                    objective(&m, &x, lambda, selector)
+                };
+                let numeric = (at(h) - at(-h)) / (2.0 * h);
+                assert!(
+                    (numeric - g).abs() <= 1e-6 * (1.0 + g.abs()),
+                    "{} layer {k} {} [{i}]: analytic {g}, numeric {numeric}",
+                    selector.name(),
+                    if is_bias { "bias" } else { "weight" },
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, arch.parameter_count());
+}
+
+#[test]
+fn gradients_match_finite_differences_identity() {
+    for seed in 0..3 {
+        check(&Identity, 0.3, seed);
+        check(&Identity, 0.0, seed);
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences_forward_difference() {
+    for seed in 0..3 {
+        check(&ForwardDifference, 0.3, seed);
+    }
+}
+
+#[test]
+fn relu_derivative_at_zero_is_zero() {
+    // A unit whose pre-activation is exactly 0 gets no gradient (PyTorch's
+    // convention), so a dead-at-zero unit stays put.
+    let arch = Architecture::new(1, 1, 1).unwrap();
+    let mut model = Autoencoder::new_with_dtype(arch, &Device::Cpu, 0, DType::F64).unwrap();
+    let dev = Device::Cpu;
+    model.weights[0] = Tensor::new(&[[1.0f64]], &dev).unwrap();
+    model.biases[0] = Tensor::new(&[-1.0f64], &dev).unwrap();
+    let x = Tensor::new(&[[1.0f64]], &dev).unwrap(); // pre-activation 1 - 1 = 0
+    let act = model.forward(&x).unwrap();
+    let grads = model.backward(&x, &act, 0.0, &Identity).unwrap();
+    assert_eq!(grads.weights[0].to_vec2::<f64>().unwrap(), [[0.0]]);
+    assert_eq!(grads.biases[0].to_vec1::<f64>().unwrap(), [0.0]);
+}

@@ -1,0 +1,77 @@
+//! Adam with an explicit weight decay (default 0), updating in place.
+
+use crate::error::Result;
+use crate::kernels::{AdamStep, Moments, adam_update};
+use crate::network::{Autoencoder, Gradients};
+
+/// Adam's hyper-parameters.
+///
+/// `weight_decay` is decoupled (AdamW) and **0 by default**, unlike candle's
+/// `ParamsAdamW::default()` (0.01), which would quietly shrink the weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// First-moment decay β₁.
+    pub beta1: f64,
+    /// Second-moment decay β₂.
+    pub beta2: f64,
+    /// Added to the denominator for stability.
+    pub eps: f64,
+    /// Decoupled weight decay per unit learning rate.
+    pub weight_decay: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// Optimiser state for the eight parameter tensors of an [`Autoencoder`].
+#[derive(Debug)]
+pub(crate) struct Adam {
+    config: AdamConfig,
+    moments: Vec<Moments>,
+    steps: u64,
+}
+
+impl Adam {
+    pub(crate) fn new(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
+        let moments = model
+            .weights
+            .iter()
+            .chain(&model.biases)
+            .map(Moments::for_param)
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Self {
+            config,
+            moments,
+            steps: 0,
+        })
+    }
+
+    /// Applies one update with learning rate `lr`.
+    pub(crate) fn step(&mut self, model: &mut Autoencoder, grads: &Gradients, lr: f64) -> Result<()> {
+        self.steps += 1;
+        let t = self.steps as i32;
+        let step = AdamStep {
+            lr,
+            beta1: self.config.beta1,
+            beta2: self.config.beta2,
+            eps: self.config.eps,
+            weight_decay: self.config.weight_decay,
+            bias1: 1.0 - self.config.beta1.powi(t),
+            bias2: 1.0 - self.config.beta2.powi(t),
+        };
+        let params = model.weights.iter_mut().chain(model.biases.iter_mut());
+        let grads = grads.weights.iter().chain(&grads.biases);
+        for ((param, grad), moments) in params.zip(grads).zip(&mut self.moments) {
+            adam_update(param, grad, moments, step)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! Sparse-structure selectors: the operator `f` in the penalty `λ‖f(z)‖₁`.
+
+use candle_core::{DType, Tensor, Var};
+
+/// The operator `f` whose output the training penalty `λ‖f(z)‖₁` makes sparse.
+///
+/// `z` is a batch of latents of shape `(batch, l)`. Two selectors ship:
+/// [`Identity`] (`f(z) = z`: few active units) and [`ForwardDifference`]
+/// (`(f z)ᵢ = zᵢ₊₁ − zᵢ`: piecewise-constant latents, i.e. few *changes*).
+///
+/// # Your own selector
+///
+/// Implement [`apply`](Self::apply) with candle operations. The provided
+/// [`l1_subgradient`](Self::l1_subgradient) differentiates `‖f(z)‖₁` through
+/// candle's autograd, using the subgradient `sign(0) = 0` (PyTorch's choice);
+/// override it when you know a closed form, as the shipped selectors do.
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use sae_model::SparseSelector;
+///
+/// /// Differences across a 2D grid of latents (rows of `width` units).
+/// #[derive(Debug)]
+/// struct RowDifference { width: usize }
+///
+/// impl SparseSelector for RowDifference {
+///     fn name(&self) -> String { format!("row_diff_{}", self.width) }
+///     fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+///         let l = z.dim(1)?;
+///         z.narrow(1, self.width, l - self.width)? - z.narrow(1, 0, l - self.width)?
+///     }
+/// }
+///
+/// let z = Tensor::new(&[[1f32, 2., 3., 3.]], &Device::Cpu)?;
+/// let sel = RowDifference { width: 2 };
+/// assert_eq!(sel.apply(&z)?.to_vec2::<f32>()?, [[2., 1.]]);
+/// // d/dz of |z2 - z0| + |z3 - z1| = [-1, -1, 1, 1]
+/// assert_eq!(sel.l1_subgradient(&z)?.to_vec2::<f32>()?, [[-1., -1., 1., 1.]]);
+/// # Ok::<(), candle_core::Error>(())
+/// ```
+pub trait SparseSelector: std::fmt::Debug + Send + Sync {
+    /// A short, stable name, stored in weight files (`"z"`, `"grad_z"`, …).
+    fn name(&self) -> String;
+
+    /// `f(z)` for a batch `z` of shape `(batch, l)`.
+    fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor>;
+
+    /// A subgradient of `Σ_b ‖f(z_b)‖₁` with respect to `z`, shape `(batch, l)`,
+    /// taking `sign(0) = 0`.
+    fn l1_subgradient(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        let var = Var::from_tensor(&z.detach())?;
+        let fz = self.apply(var.as_tensor())?;
+        // |u| as relu(u) + relu(-u): candle's ReLU has derivative 1 at 0, so
+        // the two terms cancel there and the subgradient at 0 is 0.
+        let abs = (fz.relu()? + fz.neg()?.relu()?)?;
+        let grads = abs.sum_all()?.backward()?;
+        match grads.get(var.as_tensor()) {
+            Some(g) => Ok(g.clone()),
+            None => z.zeros_like(),
+        }
+    }
+
+    /// `Σ_b ‖f(z_b)‖₁` as a scalar tensor.
+    fn l1_norm(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        self.apply(z)?.abs()?.sum_all()
+    }
+}
+
+/// `f(z) = z`: the penalty counts active units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Identity;
+
+impl SparseSelector for Identity {
+    fn name(&self) -> String {
+        "z".into()
+    }
+
+    fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        Ok(z.clone())
+    }
+
+    fn l1_subgradient(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        sign(z)
+    }
+}
+
+/// `(f z)ᵢ = zᵢ₊₁ − zᵢ` for `i < l − 1`: the penalty counts changes between neighbours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardDifference;
+
+impl SparseSelector for ForwardDifference {
+    fn name(&self) -> String {
+        "grad_z".into()
+    }
+
+    fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        let l = z.dim(1)?;
+        if l < 2 {
+            return z.narrow(1, 0, 0);
+        }
+        z.narrow(1, 1, l - 1)? - z.narrow(1, 0, l - 1)?
+    }
+
+    fn l1_subgradient(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+        let l = z.dim(1)?;
+        if l < 2 {
+            return z.zeros_like();
+        }
+        // With s = sign(f z): ∂/∂zᵢ Σ|zⱼ₊₁ − zⱼ| = sᵢ₋₁ − sᵢ (s₋₁ = s_{l−1} = 0).
+        let s = sign(&self.apply(z)?)?;
+        s.pad_with_zeros(1, 1, 0)? - s.pad_with_zeros(1, 0, 1)?
+    }
+}
+
+/// `sign(x)` with `sign(0) = 0`, as f32/f64 like `x`.
+pub(crate) fn sign(x: &Tensor) -> candle_core::Result<Tensor> {
+    let dtype = x.dtype();
+    let zero = x.zeros_like()?;
+    let positive = x.gt(&zero)?.to_dtype(dtype)?;
+    let negative = x.lt(&zero)?.to_dtype(dtype)?;
+    positive - negative
+}
+
+/// A selector by its stored name, for the shipped ones.
+pub fn selector_from_name(name: &str) -> Option<Box<dyn SparseSelector>> {
+    match name {
+        "z" => Some(Box::new(Identity)),
+        "grad_z" => Some(Box::new(ForwardDifference)),
+        _ => None,
+    }
+}
+
+/// Whether the dtype is one the model computes in.
+pub(crate) fn is_float(dtype: DType) -> bool {
+    matches!(dtype, DType::F32 | DType::F64)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+
+    use super::*;
+
+    #[test]
+    fn shipped_selectors_match_autograd_subgradient() {
+        #[derive(Debug)]
+        struct ViaAutograd<S>(S);
+        impl<S: SparseSelector> SparseSelector for ViaAutograd<S> {
+            fn name(&self) -> String {
+                self.0.name()
+            }
+            fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor> {
+                self.0.apply(z)
+            }
+        }
+        // Ties (equal neighbours, zeros) exercise the sign(0) = 0 convention.
+        let z = Tensor::new(
+            &[[0f32, 0., 1., 1., 3., 0.5], [2., 0., 0., 4., 4., 4.]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        for (closed, auto) in [
+            (
+                Box::new(Identity) as Box<dyn SparseSelector>,
+                Box::new(ViaAutograd(Identity)) as Box<dyn SparseSelector>,
+            ),
+            (
+                Box::new(ForwardDifference),
+                Box::new(ViaAutograd(ForwardDifference)),
+            ),
+        ] {
+            let a = closed.l1_subgradient(&z).unwrap().to_vec2::<f32>().unwrap();
+            let b = auto.l1_subgradient(&z).unwrap().to_vec2::<f32>().unwrap();
+            assert_eq!(a, b, "{}", closed.name());
+        }
+        let g = ForwardDifference
+            .l1_subgradient(&z)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        assert_eq!(g[0], [0., -1., 1., -1., 2., -1.]);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in [
+            Box::new(Identity) as Box<dyn SparseSelector>,
+            Box::new(ForwardDifference),
+        ] {
+            assert_eq!(selector_from_name(&s.name()).unwrap().name(), s.name());
+        }
+        assert!(selector_from_name("nope").is_none());
+    }
+}

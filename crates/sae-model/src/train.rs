@@ -1,0 +1,519 @@
+//! Training: Adam, λ control, validation, early stopping, checkpoints, progress.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use candle_core::{DType, Tensor};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{ModelError, Result};
+use crate::io::ModelInfo;
+use crate::network::{Autoencoder, loss_terms};
+use crate::optim::{Adam, AdamConfig};
+use crate::selector::SparseSelector;
+
+/// How the penalty weight λ evolves during training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum LambdaControl {
+    /// A constant λ.
+    Fixed(f64),
+    /// λ rises linearly from 0 to `lambda` over the first `steps` steps, then stays.
+    WarmUp {
+        /// Final λ.
+        lambda: f64,
+        /// Length of the ramp in optimiser steps.
+        steps: u64,
+    },
+    /// λ is steered so that the reconstruction's mean relative L2 error
+    /// approaches `target_rel_error`: raised while the error is below the
+    /// target (buying sparsity), lowered while above. After each step,
+    /// `λ ← λ · exp(gain · (target − e) / target)` with `e` a moving average of
+    /// the batches' errors.
+    Adaptive {
+        /// The mean relative L2 error to reach, e.g. `3e-2`.
+        target_rel_error: f64,
+        /// Starting λ (positive).
+        initial: f64,
+        /// Controller gain per step; `0.01`–`0.05` is gentle.
+        gain: f64,
+    },
+}
+
+impl LambdaControl {
+    /// An adaptive controller with a gentle default gain.
+    pub fn adaptive(target_rel_error: f64, initial: f64) -> Self {
+        Self::Adaptive {
+            target_rel_error,
+            initial,
+            gain: 0.02,
+        }
+    }
+
+    fn initial(&self) -> f64 {
+        match *self {
+            Self::Fixed(l) => l,
+            Self::WarmUp { .. } => 0.0,
+            Self::Adaptive { initial, .. } => initial,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |reason: String| {
+            Err(ModelError::InvalidConfig {
+                name: "lambda",
+                reason,
+            })
+        };
+        match *self {
+            Self::Fixed(l) | Self::WarmUp { lambda: l, .. } if !(l.is_finite() && l >= 0.0) => {
+                bad(format!("λ = {l} must be finite and non-negative"))
+            }
+            Self::Adaptive {
+                target_rel_error,
+                initial,
+                gain,
+            } if !(target_rel_error > 0.0
+                && initial > 0.0
+                && initial.is_finite()
+                && gain > 0.0
+                && gain.is_finite()) =>
+            {
+                bad(format!(
+                    "adaptive control needs target > 0, initial λ > 0 and gain > 0 (got {target_rel_error}, {initial}, {gain})"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Learning-rate schedule after the linear warm-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum LrSchedule {
+    /// The base learning rate throughout.
+    Constant,
+    /// Cosine decay from the base rate to `min_factor` times it at the last step.
+    Cosine {
+        /// Final fraction of the base rate.
+        min_factor: f64,
+    },
+}
+
+/// Everything that controls a training run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Base learning rate.
+    pub learning_rate: f64,
+    /// Schedule after warm-up.
+    pub schedule: LrSchedule,
+    /// Steps of linear learning-rate warm-up.
+    pub lr_warmup_steps: u64,
+    /// Adam's hyper-parameters (weight decay 0 by default).
+    pub adam: AdamConfig,
+    /// Samples per step.
+    pub batch_size: usize,
+    /// Passes over the training split.
+    pub epochs: usize,
+    /// Seed of the split and of the shuffling.
+    pub seed: u64,
+    /// Fraction of the data held out for validation (0 for none).
+    pub validation_fraction: f64,
+    /// How λ evolves.
+    pub lambda: LambdaControl,
+    /// Stop after this many epochs without a better validation score.
+    pub early_stopping_patience: Option<usize>,
+    /// Put the best (by validation score) weights back at the end.
+    pub restore_best: bool,
+    /// Write `latest.safetensors` every epoch and `best.safetensors` on improvement.
+    pub checkpoint_dir: Option<PathBuf>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            learning_rate: 1e-3,
+            schedule: LrSchedule::Constant,
+            lr_warmup_steps: 0,
+            adam: AdamConfig::default(),
+            batch_size: 256,
+            epochs: 10,
+            seed: 0,
+            validation_fraction: 0.1,
+            lambda: LambdaControl::Fixed(0.0),
+            early_stopping_patience: None,
+            restore_best: true,
+            checkpoint_dir: None,
+        }
+    }
+}
+
+/// What the progress callback sees after every step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Number of epochs configured.
+    pub epochs: usize,
+    /// Optimiser steps so far (1 after the first).
+    pub step: u64,
+    /// Steps in one epoch.
+    pub steps_per_epoch: u64,
+    /// `mean ‖y − x‖²` of the batch.
+    pub recon_loss: f64,
+    /// `mean ‖f(z)‖₁` of the batch.
+    pub penalty: f64,
+    /// λ used for this step.
+    pub lambda: f64,
+    /// Learning rate used for this step.
+    pub learning_rate: f64,
+    /// Mean relative L2 error of the batch.
+    pub batch_rel_error: f64,
+    /// Mean number of active latent units per sample in the batch.
+    pub batch_nnz: f64,
+    /// Validation metrics, on the last step of an epoch.
+    pub validation: Option<Validation>,
+}
+
+/// Metrics on the held-out split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Validation {
+    /// Mean relative L2 error `‖y − x‖ / ‖x‖`.
+    pub rel_error: f64,
+    /// Mean squared error per sample, `mean ‖y − x‖²`.
+    pub recon_loss: f64,
+    /// `mean ‖f(z)‖₁`.
+    pub penalty: f64,
+    /// Mean active latent units per sample.
+    pub nnz: f64,
+}
+
+/// The outcome of [`Trainer::train`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainReport {
+    /// Validation metrics after each epoch (empty without a validation split).
+    pub history: Vec<Validation>,
+    /// Epochs run.
+    pub epochs_run: usize,
+    /// Optimiser steps taken.
+    pub steps: u64,
+    /// λ at the end.
+    pub final_lambda: f64,
+    /// Epoch whose weights were kept (with `restore_best`).
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Trains an [`Autoencoder`] on row-major samples.
+///
+/// ```
+/// use candle_core::Device;
+/// use sae_model::{Architecture, Autoencoder, Identity, LambdaControl, TrainConfig, Trainer};
+///
+/// // 64 samples of 8 values, each a scaled copy of one of two patterns.
+/// let data: Vec<f32> = (0..64)
+///     .flat_map(|i| {
+///         let s = 0.5 + (i % 7) as f32 / 7.0;
+///         (0..8).map(move |j| if (j < 4) == (i % 2 == 0) { s } else { 0.0 })
+///     })
+///     .collect();
+/// let mut model = Autoencoder::new(Architecture::new(8, 16, 16)?, &Device::Cpu, 1)?;
+/// let config = TrainConfig {
+///     epochs: 30,
+///     batch_size: 16,
+///     learning_rate: 1e-2,
+///     lambda: LambdaControl::Fixed(1e-3),
+///     ..TrainConfig::default()
+/// };
+/// let report = Trainer::new(config, Box::new(Identity)).train(&mut model, &data, |_| {})?;
+/// assert!(report.history.last().unwrap().rel_error < 0.5);
+/// # Ok::<(), sae_model::ModelError>(())
+/// ```
+#[derive(Debug)]
+pub struct Trainer {
+    config: TrainConfig,
+    selector: Box<dyn SparseSelector>,
+}
+
+impl Trainer {
+    /// A trainer with `config`, penalising `‖f(z)‖₁` for the selector `f`.
+    pub fn new(config: TrainConfig, selector: Box<dyn SparseSelector>) -> Self {
+        Self { config, selector }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The selector.
+    pub fn selector(&self) -> &dyn SparseSelector {
+        &*self.selector
+    }
+
+    fn validate(&self, n: usize, samples: usize) -> Result<()> {
+        let c = &self.config;
+        c.lambda.validate()?;
+        let bad = |name, reason: String| Err(ModelError::InvalidConfig { name, reason });
+        if !(c.learning_rate > 0.0 && c.learning_rate.is_finite()) {
+            return bad("learning rate", format!("{} must be positive", c.learning_rate));
+        }
+        if c.batch_size == 0 {
+            return bad("batch size", "must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&c.validation_fraction) {
+            return bad(
+                "validation fraction",
+                format!("{} must be in [0, 1)", c.validation_fraction),
+            );
+        }
+        if samples == 0 {
+            return Err(ModelError::Shape {
+                reason: format!("no samples of size {n}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Trains `model` on `data` (row-major samples of the model's input size),
+    /// calling `progress` after every step.
+    pub fn train(
+        &self,
+        model: &mut Autoencoder,
+        data: &[f32],
+        mut progress: impl FnMut(&Progress),
+    ) -> Result<TrainReport> {
+        let started = Instant::now();
+        let n = model.architecture().input;
+        if data.len() % n != 0 {
+            return Err(ModelError::Shape {
+                reason: format!("{} values are not a whole number of samples of {n}", data.len()),
+            });
+        }
+        if let Some(position) = data.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::NonFinite { position });
+        }
+        let samples = data.len() / n;
+        self.validate(n, samples)?;
+        let c = &self.config;
+
+        let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
+        let mut order: Vec<usize> = (0..samples).collect();
+        order.shuffle(&mut rng);
+        let n_val = if c.validation_fraction > 0.0 && samples >= 2 {
+            ((samples as f64 * c.validation_fraction).round() as usize).clamp(1, samples - 1)
+        } else {
+            0
+        };
+        let (train_idx, val_idx) = order.split_at(samples - n_val);
+        let mut train_idx = train_idx.to_vec();
+        let val_batches = gather_batches(model, data, val_idx, c.batch_size)?;
+
+        let steps_per_epoch = train_idx.len().div_ceil(c.batch_size) as u64;
+        let total_steps = steps_per_epoch * c.epochs as u64;
+        let mut adam = Adam::new(model, c.adam)?;
+        let mut lambda = c.lambda.initial();
+        let mut error_average: Option<f64> = None;
+        let mut step = 0u64;
+        let mut report = TrainReport {
+            history: Vec::new(),
+            epochs_run: 0,
+            steps: 0,
+            final_lambda: lambda,
+            best_epoch: None,
+            stopped_early: false,
+            seconds: 0.0,
+        };
+        let mut best: Option<(f64, Autoencoder)> = None;
+        let mut since_best = 0usize;
+        if let Some(dir) = &c.checkpoint_dir {
+            std::fs::create_dir_all(dir)?;
+        }
+
+        for epoch in 0..c.epochs {
+            train_idx.shuffle(&mut rng);
+            for (b, chunk) in train_idx.chunks(c.batch_size).enumerate() {
+                step += 1;
+                if let LambdaControl::WarmUp {
+                    lambda: target,
+                    steps,
+                } = c.lambda
+                {
+                    lambda = target * (step as f64 / steps.max(1) as f64).min(1.0);
+                }
+                let lr = self.learning_rate(step, total_steps);
+                let x = gather(model, data, chunk)?;
+                let act = model.forward(&x)?;
+                let (recon, penalty) = loss_terms(&x, &act, &*self.selector)?;
+                let loss = recon + lambda * penalty;
+                if !loss.is_finite() {
+                    return Err(ModelError::Diverged { step, loss });
+                }
+                let (rel_error, nnz) = batch_metrics(&x, &act.y, &act.z)?;
+                let grads = model.backward(&x, &act, lambda, &*self.selector)?;
+                adam.step(model, &grads, lr)?;
+                let used_lambda = lambda;
+                if let LambdaControl::Adaptive {
+                    target_rel_error,
+                    gain,
+                    ..
+                } = c.lambda
+                {
+                    let e = match error_average {
+                        Some(avg) => 0.9 * avg + 0.1 * rel_error,
+                        None => rel_error,
+                    };
+                    error_average = Some(e);
+                    let change = (gain * (target_rel_error - e) / target_rel_error).clamp(-0.5, 0.5);
+                    lambda = (lambda * change.exp()).clamp(1e-12, 1e6);
+                }
+                let last_of_epoch = b as u64 + 1 == steps_per_epoch;
+                let validation = if last_of_epoch && !val_batches.is_empty() {
+                    Some(self.validation(model, &val_batches, lambda)?)
+                } else {
+                    None
+                };
+                progress(&Progress {
+                    epoch,
+                    epochs: c.epochs,
+                    step,
+                    steps_per_epoch,
+                    recon_loss: recon,
+                    penalty,
+                    lambda: used_lambda,
+                    learning_rate: lr,
+                    batch_rel_error: rel_error,
+                    batch_nnz: nnz,
+                    validation,
+                });
+                if let Some(v) = validation {
+                    report.history.push(v);
+                }
+            }
+            report.epochs_run = epoch + 1;
+            if let Some(dir) = &c.checkpoint_dir {
+                model.save(
+                    dir.join("latest.safetensors"),
+                    &ModelInfo::new(self.selector.name(), lambda),
+                )?;
+            }
+            let Some(v) = report.history.last().copied() else {
+                continue;
+            };
+            let score = self.score(&v, lambda);
+            if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                best = Some((score, model.deep_copy()?));
+                report.best_epoch = Some(epoch);
+                since_best = 0;
+                if let Some(dir) = &c.checkpoint_dir {
+                    model.save(
+                        dir.join("best.safetensors"),
+                        &ModelInfo::new(self.selector.name(), lambda),
+                    )?;
+                }
+            } else {
+                since_best += 1;
+                if c.early_stopping_patience.is_some_and(|p| since_best >= p) {
+                    report.stopped_early = true;
+                    break;
+                }
+            }
+        }
+        if c.restore_best
+            && let Some((_, weights)) = best
+        {
+            *model = weights;
+        }
+        report.steps = step;
+        report.final_lambda = lambda;
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// Lower is better. With a fixed λ, the validation objective; under
+    /// adaptive control (where λ moves) the sparsity, penalised when the
+    /// error exceeds the target.
+    fn score(&self, v: &Validation, lambda: f64) -> f64 {
+        match self.config.lambda {
+            LambdaControl::Adaptive { target_rel_error, .. } => {
+                let excess = (v.rel_error / target_rel_error).max(1.0);
+                (v.nnz + 1.0) * excess * excess
+            }
+            _ => v.recon_loss + lambda * v.penalty,
+        }
+    }
+
+    fn learning_rate(&self, step: u64, total_steps: u64) -> f64 {
+        let c = &self.config;
+        let base = c.learning_rate;
+        if step <= c.lr_warmup_steps {
+            return base * step as f64 / c.lr_warmup_steps as f64;
+        }
+        match c.schedule {
+            LrSchedule::Constant => base,
+            LrSchedule::Cosine { min_factor } => {
+                let span = total_steps.saturating_sub(c.lr_warmup_steps).max(1) as f64;
+                let t = ((step - c.lr_warmup_steps) as f64 / span).min(1.0);
+                base * (min_factor + (1.0 - min_factor) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
+            }
+        }
+    }
+
+    fn validation(&self, model: &Autoencoder, batches: &[Tensor], _lambda: f64) -> Result<Validation> {
+        let mut total = 0usize;
+        let (mut rel, mut recon, mut penalty, mut nnz) = (0.0, 0.0, 0.0, 0.0);
+        for x in batches {
+            let b = x.dim(0)?;
+            let act = model.forward(x)?;
+            let (r, p) = loss_terms(x, &act, &*self.selector)?;
+            let (e, k) = batch_metrics(x, &act.y, &act.z)?;
+            recon += r * b as f64;
+            penalty += p * b as f64;
+            rel += e * b as f64;
+            nnz += k * b as f64;
+            total += b;
+        }
+        let t = total as f64;
+        Ok(Validation {
+            rel_error: rel / t,
+            recon_loss: recon / t,
+            penalty: penalty / t,
+            nnz: nnz / t,
+        })
+    }
+}
+
+fn gather(model: &Autoencoder, data: &[f32], rows: &[usize]) -> Result<Tensor> {
+    let n = model.architecture().input;
+    let mut batch = Vec::with_capacity(rows.len() * n);
+    for &r in rows {
+        batch.extend_from_slice(&data[r * n..(r + 1) * n]);
+    }
+    Ok(Tensor::from_vec(batch, (rows.len(), n), model.device())?.to_dtype(model.dtype())?)
+}
+
+fn gather_batches(model: &Autoencoder, data: &[f32], rows: &[usize], batch: usize) -> Result<Vec<Tensor>> {
+    rows.chunks(batch).map(|c| gather(model, data, c)).collect()
+}
+
+/// `(mean relative L2 error, mean active units)` of a batch.
+fn batch_metrics(x: &Tensor, y: &Tensor, z: &Tensor) -> candle_core::Result<(f64, f64)> {
+    let err = (y - x)?.sqr()?.sum(1)?.sqrt()?.to_dtype(DType::F64)?;
+    let norm = x.sqr()?.sum(1)?.sqrt()?.to_dtype(DType::F64)?;
+    // Samples of zero norm count by their absolute error.
+    let rel = (err / norm.clamp(1e-30, f64::INFINITY)?)?
+        .mean_all()?
+        .to_scalar::<f64>()?;
+    let active = z
+        .gt(&z.zeros_like()?)?
+        .to_dtype(DType::F64)?
+        .sum_all()?
+        .to_scalar::<f64>()?;
+    Ok((rel, active / x.dim(0)? as f64))
+}
