@@ -55,7 +55,7 @@ mod gradcheck;
 pub use arch::Architecture;
 pub use error::{ModelError, Result};
 pub use io::{FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
-pub use network::{Autoencoder, SparseCode};
+pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, SparseCode};
 pub use optim::AdamConfig;
 pub use selector::{ForwardDifference, Identity, SparseSelector, selector_from_name};
 pub use train::{LambdaControl, LrSchedule, Progress, TrainConfig, TrainReport, Trainer, Validation};

@@ -56,7 +56,12 @@ pub struct Autoencoder {
     pub(crate) weights: [Tensor; 4],
     /// `biases[k]` has shape `(fan_out,)`.
     pub(crate) biases: [Tensor; 4],
+    /// Rows per matrix product in the slice-based inference methods.
+    block_rows: usize,
 }
+
+/// Default rows per block of the slice-based inference methods.
+pub const DEFAULT_BLOCK_ROWS: usize = 64;
 
 /// Activations of one forward pass, kept for the backward pass.
 pub(crate) struct Activations {
@@ -108,6 +113,7 @@ impl Autoencoder {
             device: device.clone(),
             weights: weights.try_into().expect("four layers"),
             biases: biases.try_into().expect("four layers"),
+            block_rows: DEFAULT_BLOCK_ROWS,
         })
     }
 
@@ -130,6 +136,7 @@ impl Autoencoder {
             device,
             weights,
             biases,
+            block_rows: DEFAULT_BLOCK_ROWS,
         })
     }
 
@@ -162,7 +169,27 @@ impl Autoencoder {
             device: self.device.clone(),
             weights: copy(&self.weights)?,
             biases: copy(&self.biases)?,
+            block_rows: self.block_rows,
         })
+    }
+
+    /// Rows per matrix product in [`encode_sparse`](Self::encode_sparse),
+    /// [`decode_sparse`](Self::decode_sparse) and [`reconstruct`](Self::reconstruct).
+    pub fn block_rows(&self) -> usize {
+        self.block_rows
+    }
+
+    /// Sets the rows per block (at least 1).
+    ///
+    /// Matrix-product kernels sum in an order that depends on the number of
+    /// rows (one row takes a matrix–vector path), so the slice-based methods
+    /// always multiply blocks of exactly this many rows, padding the last one
+    /// with zeros. A sample's result is then bit-identical whatever else is in
+    /// the batch and wherever it sits. Encoder and decoder must use the same
+    /// value; larger blocks raise throughput, smaller ones cut the latency of
+    /// small batches.
+    pub fn set_block_rows(&mut self, rows: usize) {
+        self.block_rows = rows.max(1);
     }
 
     fn layer(&self, k: usize, x: &Tensor) -> candle_core::Result<Tensor> {
@@ -187,6 +214,9 @@ impl Autoencoder {
     }
 
     /// The dense latents `z = e(x)` of a batch `x` of shape `(batch, n)`.
+    ///
+    /// One matrix product per layer over the whole batch: fastest, but the
+    /// last bits may depend on the batch size; the slice-based methods do not.
     pub fn encode(&self, x: &Tensor) -> Result<Tensor> {
         let h0 = self.layer(0, x)?.relu()?;
         Ok(self.layer(1, &h0)?.relu()?)
@@ -199,11 +229,17 @@ impl Autoencoder {
     }
 
     /// Encodes row-major samples and keeps the entries above `threshold`.
+    ///
+    /// Each sample's code is bit-identical however the samples are batched
+    /// (see [`set_block_rows`](Self::set_block_rows)).
     pub fn encode_sparse(&self, samples: &[f32], threshold: f32) -> Result<Vec<SparseCode>> {
-        let x = self.batch_tensor(samples)?;
-        let z = self.encode(&x)?.to_dtype(DType::F32)?.to_vec2::<f32>()?;
-        Ok(z.into_iter()
-            .map(|row| {
+        let n = self.arch.input;
+        self.batch_tensor(samples)?; // validates shape and values
+        let mut codes = Vec::with_capacity(samples.len() / n);
+        for block in samples.chunks(self.block_rows * n) {
+            let x = self.padded_block(block)?;
+            let z = self.encode(&x)?.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+            codes.extend(z.into_iter().take(block.len() / n).map(|row| {
                 let mut code = SparseCode::default();
                 for (i, v) in row.into_iter().enumerate() {
                     if v > threshold {
@@ -212,19 +248,27 @@ impl Autoencoder {
                     }
                 }
                 code
-            })
-            .collect())
+            }));
+        }
+        Ok(codes)
+    }
+
+    /// A `(block_rows, n)` tensor holding `block` and zero rows after it.
+    fn padded_block(&self, block: &[f32]) -> Result<Tensor> {
+        let n = self.arch.input;
+        let mut padded = Vec::with_capacity(self.block_rows * n);
+        padded.extend_from_slice(block);
+        padded.resize(self.block_rows * n, 0.0);
+        Ok(Tensor::from_vec(padded, (self.block_rows, n), &self.device)?.to_dtype(self.dtype())?)
     }
 
     /// Decodes sparse latents into row-major samples.
     ///
     /// Only the rows of the first decoder layer that belong to active units
     /// are read: `O(nnz·m + m·n)` per sample instead of `O(l·m + m·n)`.
+    /// Results are bit-identical however the codes are batched.
     pub fn decode_sparse(&self, codes: &[SparseCode]) -> Result<Vec<f32>> {
-        let (l, m) = (self.arch.latent, self.arch.hidden);
-        let mut rows = Vec::new();
-        let mut owners = Vec::new();
-        let mut values = Vec::new();
+        let l = self.arch.latent;
         for (b, code) in codes.iter().enumerate() {
             if code.indices.len() != code.values.len() {
                 return Err(ModelError::Shape {
@@ -235,39 +279,65 @@ impl Autoencoder {
                     ),
                 });
             }
-            for (&i, &v) in code.indices.iter().zip(&code.values) {
-                if i as usize >= l {
-                    return Err(ModelError::Shape {
-                        reason: format!("code {b} has index {i} beyond the latent size {l}"),
-                    });
-                }
-                rows.push(i);
-                owners.push(b as u32);
-                values.push(v);
+            if let Some(&i) = code.indices.iter().find(|&&i| i as usize >= l) {
+                return Err(ModelError::Shape {
+                    reason: format!("code {b} has index {i} beyond the latent size {l}"),
+                });
             }
         }
-        let batch = codes.len();
+        let mut out = Vec::with_capacity(codes.len() * self.arch.input);
+        for block in codes.chunks(self.block_rows) {
+            let y = self.decode_sparse_block(block)?;
+            let y = y.narrow(0, 0, block.len())?.to_dtype(DType::F32)?.flatten_all()?;
+            out.extend(y.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Decodes up to `block_rows` codes into a `(block_rows, n)` tensor.
+    fn decode_sparse_block(&self, codes: &[SparseCode]) -> Result<Tensor> {
+        let m = self.arch.hidden;
+        let mut rows = Vec::new();
+        let mut owners = Vec::new();
+        let mut values = Vec::new();
+        for (b, code) in codes.iter().enumerate() {
+            rows.extend_from_slice(&code.indices);
+            owners.extend(std::iter::repeat_n(b as u32, code.nnz()));
+            values.extend_from_slice(&code.values);
+        }
         let dtype = self.dtype();
+        let zeros = Tensor::zeros((self.block_rows, m), dtype, &self.device)?;
         let pre = if rows.is_empty() {
-            Tensor::zeros((batch, m), dtype, &self.device)?
+            zeros
         } else {
             let nnz = rows.len();
             let rows = Tensor::from_vec(rows, nnz, &self.device)?;
             let owners = Tensor::from_vec(owners, nnz, &self.device)?;
             let values = Tensor::from_vec(values, (nnz, 1), &self.device)?.to_dtype(dtype)?;
+            // Each sample's sum runs over its own entries in order, so it does
+            // not depend on the other samples of the block.
             let picked = self.weights[2].index_select(&rows, 0)?.broadcast_mul(&values)?;
-            Tensor::zeros((batch, m), dtype, &self.device)?.index_add(&owners, &picked, 0)?
+            zeros.index_add(&owners, &picked, 0)?
         };
         let h2 = pre.broadcast_add(&self.biases[2])?.relu()?;
-        let y = self.layer(3, &h2)?;
-        Ok(y.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+        Ok(self.layer(3, &h2)?)
     }
 
-    /// `d(e(x))` for row-major samples.
+    /// `d(e(x))` for row-major samples, bit-identical however they are batched.
     pub fn reconstruct(&self, samples: &[f32]) -> Result<Vec<f32>> {
-        let x = self.batch_tensor(samples)?;
-        let y = self.decode(&self.encode(&x)?)?;
-        Ok(y.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+        let n = self.arch.input;
+        self.batch_tensor(samples)?;
+        let mut out = Vec::with_capacity(samples.len());
+        for block in samples.chunks(self.block_rows * n) {
+            let x = self.padded_block(block)?;
+            let y = self.decode(&self.encode(&x)?)?;
+            let y = y
+                .narrow(0, 0, block.len() / n)?
+                .to_dtype(DType::F32)?
+                .flatten_all()?;
+            out.extend(y.to_vec1::<f32>()?);
+        }
+        Ok(out)
     }
 
     /// Forward pass keeping what the backward pass needs.

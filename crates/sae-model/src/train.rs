@@ -31,7 +31,8 @@ pub enum LambdaControl {
     /// approaches `target_rel_error`: raised while the error is below the
     /// target (buying sparsity), lowered while above. After each step,
     /// `λ ← λ · exp(gain · (target − e) / target)` with `e` a moving average of
-    /// the batches' errors.
+    /// the batches' errors, the exponent clamped to `±gain`, and λ kept
+    /// within `[initial·10⁻³, initial·10⁶]`.
     Adaptive {
         /// The mean relative L2 error to reach, e.g. `3e-2`.
         target_rel_error: f64,
@@ -370,8 +371,10 @@ impl Trainer {
                         None => rel_error,
                     };
                     error_average = Some(e);
-                    let change = (gain * (target_rel_error - e) / target_rel_error).clamp(-0.5, 0.5);
-                    lambda = (lambda * change.exp()).clamp(1e-12, 1e6);
+                    // At most a factor e^±gain per step, within nine decades of the start.
+                    let change = gain * ((target_rel_error - e) / target_rel_error).clamp(-1.0, 1.0);
+                    let initial = c.lambda.initial();
+                    lambda = (lambda * change.exp()).clamp(initial * 1e-3, initial * 1e6);
                 }
                 let last_of_epoch = b as u64 + 1 == steps_per_epoch;
                 let validation = if last_of_epoch && !val_batches.is_empty() {
