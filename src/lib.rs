@@ -23,6 +23,7 @@
 
 pub use sae_arith;
 pub use sae_container;
+pub use sae_model;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -3,12 +3,11 @@
 use candle_core::{DType, Device, Tensor};
 
 use crate::arch::Architecture;
-use crate::network::{Autoencoder, loss_terms};
+use crate::network::Autoencoder;
 use crate::selector::{ForwardDifference, Identity, SparseSelector};
 
 fn objective(model: &Autoencoder, x: &Tensor, lambda: f64, selector: &dyn SparseSelector) -> f64 {
-    let act = model.forward(x).unwrap();
-    let (recon, penalty) = loss_terms(x, &act, selector).unwrap();
+    let (recon, penalty) = model.loss_terms(x, selector).unwrap();
     recon + lambda * penalty
 }
 
@@ -30,8 +29,7 @@ fn check(selector: &dyn SparseSelector, lambda: f64, seed: u64) {
         &Device::Cpu,
     )
     .unwrap();
-    let act = model.forward(&x).unwrap();
-    let grads = model.backward(&x, &act, lambda, selector).unwrap();
+    let grads = model.step(&x, lambda, selector, true).unwrap().1.unwrap();
     let h = 1e-6;
     let mut checked = 0;
     for k in 0..4 {
@@ -87,8 +85,7 @@ fn relu_derivative_at_zero_is_zero() {
     model.weights[0] = Tensor::new(&[[1.0f64]], &dev).unwrap();
     model.biases[0] = Tensor::new(&[-1.0f64], &dev).unwrap();
     let x = Tensor::new(&[[1.0f64]], &dev).unwrap(); // pre-activation 1 - 1 = 0
-    let act = model.forward(&x).unwrap();
-    let grads = model.backward(&x, &act, 0.0, &Identity).unwrap();
+    let grads = model.step(&x, 0.0, &Identity, true).unwrap().1.unwrap();
     assert_eq!(grads.weights[0].to_vec2::<f64>().unwrap(), [[0.0]]);
     assert_eq!(grads.biases[0].to_vec1::<f64>().unwrap(), [0.0]);
 }

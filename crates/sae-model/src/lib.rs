@@ -42,6 +42,7 @@
 
 mod arch;
 mod error;
+mod fused;
 mod io;
 mod kernels;
 mod network;
@@ -55,8 +56,8 @@ mod gradcheck;
 pub use arch::Architecture;
 pub use error::{ModelError, Result};
 pub use io::{FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
-pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, SparseCode};
-pub use optim::AdamConfig;
+pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, MIN_BLOCK_ROWS, SparseCode, StepStats};
+pub use optim::{AdamConfig, Optimizer};
 pub use selector::{ForwardDifference, Identity, SparseSelector, selector_from_name};
 pub use train::{LambdaControl, LrSchedule, Progress, TrainConfig, TrainReport, Trainer, Validation};
 

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::arch::Architecture;
 use crate::error::{ModelError, Result};
+use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
 use crate::kernels::relu_backward;
 use crate::selector::SparseSelector;
 
@@ -60,8 +61,16 @@ pub struct Autoencoder {
     block_rows: usize,
 }
 
-/// Default rows per block of the slice-based inference methods.
-pub const DEFAULT_BLOCK_ROWS: usize = 64;
+/// Default largest number of rows per matrix product in the slice-based inference methods.
+pub const DEFAULT_BLOCK_ROWS: usize = 512;
+
+/// Fewest rows per matrix product: smaller batches are padded with zero rows.
+///
+/// A one-row product takes the kernels' matrix–vector path, which sums in
+/// another order than the matrix–matrix path; with two rows or more, each
+/// output's sum runs over the inner dimension in the same order whatever the
+/// number of rows (measured for `gemm` 0.19 and pinned by the tests).
+pub const MIN_BLOCK_ROWS: usize = 8;
 
 /// Activations of one forward pass, kept for the backward pass.
 pub(crate) struct Activations {
@@ -69,6 +78,21 @@ pub(crate) struct Activations {
     pub z: Tensor,
     pub h2: Tensor,
     pub y: Tensor,
+    /// Positive entries of `z` over the batch.
+    pub active: u64,
+}
+
+/// Batch means of the training objective's terms and of the metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// `mean_b ‖y_b − x_b‖²`.
+    pub recon: f64,
+    /// `mean_b ‖f(z_b)‖₁`.
+    pub penalty: f64,
+    /// `mean_b ‖y_b − x_b‖ / ‖x_b‖`.
+    pub rel_error: f64,
+    /// Mean active latent units per sample.
+    pub nnz: f64,
 }
 
 /// Gradients of the four weights and biases.
@@ -173,27 +197,26 @@ impl Autoencoder {
         })
     }
 
-    /// Rows per matrix product in [`encode_sparse`](Self::encode_sparse),
+    /// Largest number of rows per matrix product in [`encode_sparse`](Self::encode_sparse),
     /// [`decode_sparse`](Self::decode_sparse) and [`reconstruct`](Self::reconstruct).
     pub fn block_rows(&self) -> usize {
         self.block_rows
     }
 
-    /// Sets the rows per block (at least 1).
+    /// Sets the largest number of rows per product (at least [`MIN_BLOCK_ROWS`]);
+    /// it bounds the memory of large batches.
     ///
-    /// Matrix-product kernels sum in an order that depends on the number of
-    /// rows (one row takes a matrix–vector path), so the slice-based methods
-    /// always multiply blocks of exactly this many rows, padding the last one
-    /// with zeros. A sample's result is then bit-identical whatever else is in
-    /// the batch and wherever it sits. Encoder and decoder must use the same
-    /// value; larger blocks raise throughput, smaller ones cut the latency of
-    /// small batches.
+    /// The slice-based methods give each sample a bit-identical result
+    /// whatever else is in the batch: batches are cut into blocks of at most
+    /// this many rows, and blocks of fewer than [`MIN_BLOCK_ROWS`] rows are
+    /// padded with zeros, because only a one-row product sums in another order.
     pub fn set_block_rows(&mut self, rows: usize) {
-        self.block_rows = rows.max(1);
+        self.block_rows = rows.max(MIN_BLOCK_ROWS);
     }
 
-    fn layer(&self, k: usize, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weights[k])?.broadcast_add(&self.biases[k])
+    /// `activation(x·W_k + b_k)` and its positive count, bias and ReLU fused on the CPU.
+    fn layer(&self, k: usize, x: &Tensor) -> candle_core::Result<(Tensor, u64)> {
+        bias_activation(x.matmul(&self.weights[k])?, &self.biases[k], k < 3)
     }
 
     /// A batch tensor from row-major samples of length `n`, checked.
@@ -218,14 +241,14 @@ impl Autoencoder {
     /// One matrix product per layer over the whole batch: fastest, but the
     /// last bits may depend on the batch size; the slice-based methods do not.
     pub fn encode(&self, x: &Tensor) -> Result<Tensor> {
-        let h0 = self.layer(0, x)?.relu()?;
-        Ok(self.layer(1, &h0)?.relu()?)
+        let (h0, _) = self.layer(0, x)?;
+        Ok(self.layer(1, &h0)?.0)
     }
 
     /// The reconstructions `d(z)` of a batch of dense latents `(batch, l)`.
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
-        let h2 = self.layer(2, z)?.relu()?;
-        Ok(self.layer(3, &h2)?)
+        let (h2, _) = self.layer(2, z)?;
+        Ok(self.layer(3, &h2)?.0)
     }
 
     /// Encodes row-major samples and keeps the entries above `threshold`.
@@ -253,13 +276,14 @@ impl Autoencoder {
         Ok(codes)
     }
 
-    /// A `(block_rows, n)` tensor holding `block` and zero rows after it.
+    /// A tensor holding `block` and, below [`MIN_BLOCK_ROWS`] rows, zero rows after it.
     fn padded_block(&self, block: &[f32]) -> Result<Tensor> {
         let n = self.arch.input;
-        let mut padded = Vec::with_capacity(self.block_rows * n);
+        let rows = (block.len() / n).max(MIN_BLOCK_ROWS);
+        let mut padded = Vec::with_capacity(rows * n);
         padded.extend_from_slice(block);
-        padded.resize(self.block_rows * n, 0.0);
-        Ok(Tensor::from_vec(padded, (self.block_rows, n), &self.device)?.to_dtype(self.dtype())?)
+        padded.resize(rows * n, 0.0);
+        Ok(Tensor::from_vec(padded, (rows, n), &self.device)?.to_dtype(self.dtype())?)
     }
 
     /// Decodes sparse latents into row-major samples.
@@ -294,33 +318,48 @@ impl Autoencoder {
         Ok(out)
     }
 
-    /// Decodes up to `block_rows` codes into a `(block_rows, n)` tensor.
+    /// Decodes up to `block_rows` codes into a tensor of at least [`MIN_BLOCK_ROWS`] rows.
     fn decode_sparse_block(&self, codes: &[SparseCode]) -> Result<Tensor> {
+        let rows = codes.len().max(MIN_BLOCK_ROWS);
+        let (w, bias) = (&self.weights[2], &self.biases[2]);
+        let h2 = if sparse_layer_fusable(w, bias) {
+            let parts: Vec<(&[u32], &[f32])> = codes
+                .iter()
+                .map(|c| (c.indices.as_slice(), c.values.as_slice()))
+                .collect();
+            w.apply_op2_no_bwd(bias, &SparseLayer { codes: &parts, rows })?
+        } else {
+            self.sparse_layer_by_gather(codes, rows)?
+        };
+        Ok(self.layer(3, &h2)?.0)
+    }
+
+    /// The sparse first decoder layer from tensor operations (non-CPU devices).
+    fn sparse_layer_by_gather(&self, codes: &[SparseCode], rows: usize) -> Result<Tensor> {
         let m = self.arch.hidden;
-        let mut rows = Vec::new();
+        let mut picked_rows = Vec::new();
         let mut owners = Vec::new();
         let mut values = Vec::new();
         for (b, code) in codes.iter().enumerate() {
-            rows.extend_from_slice(&code.indices);
+            picked_rows.extend_from_slice(&code.indices);
             owners.extend(std::iter::repeat_n(b as u32, code.nnz()));
             values.extend_from_slice(&code.values);
         }
         let dtype = self.dtype();
-        let zeros = Tensor::zeros((self.block_rows, m), dtype, &self.device)?;
-        let pre = if rows.is_empty() {
+        let zeros = Tensor::zeros((rows, m), dtype, &self.device)?;
+        let pre = if picked_rows.is_empty() {
             zeros
         } else {
-            let nnz = rows.len();
-            let rows = Tensor::from_vec(rows, nnz, &self.device)?;
+            let nnz = picked_rows.len();
+            let picked_rows = Tensor::from_vec(picked_rows, nnz, &self.device)?;
             let owners = Tensor::from_vec(owners, nnz, &self.device)?;
             let values = Tensor::from_vec(values, (nnz, 1), &self.device)?.to_dtype(dtype)?;
-            // Each sample's sum runs over its own entries in order, so it does
-            // not depend on the other samples of the block.
-            let picked = self.weights[2].index_select(&rows, 0)?.broadcast_mul(&values)?;
+            let picked = self.weights[2]
+                .index_select(&picked_rows, 0)?
+                .broadcast_mul(&values)?;
             zeros.index_add(&owners, &picked, 0)?
         };
-        let h2 = pre.broadcast_add(&self.biases[2])?.relu()?;
-        Ok(self.layer(3, &h2)?)
+        Ok(bias_activation(pre, &self.biases[2], true)?.0)
     }
 
     /// `d(e(x))` for row-major samples, bit-identical however they are batched.
@@ -342,72 +381,89 @@ impl Autoencoder {
 
     /// Forward pass keeping what the backward pass needs.
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Activations> {
-        let h0 = self.layer(0, x)?.relu()?;
-        let z = self.layer(1, &h0)?.relu()?;
-        let h2 = self.layer(2, &z)?.relu()?;
-        let y = self.layer(3, &h2)?;
-        Ok(Activations { h0, z, h2, y })
+        let (h0, _) = self.layer(0, x)?;
+        let (z, active) = self.layer(1, &h0)?;
+        let (h2, _) = self.layer(2, &z)?;
+        let (y, _) = self.layer(3, &h2)?;
+        Ok(Activations { h0, z, h2, y, active })
     }
 
-    /// Gradients of `mean_b ‖y_b − x_b‖² + λ · mean_b ‖f(z_b)‖₁`.
+    /// The objective's terms and metrics for a batch, and (when `with_gradients`)
+    /// the gradients of `mean_b ‖y_b − x_b‖² + λ · mean_b ‖f(z_b)‖₁`.
     ///
-    /// Written out by hand rather than through autograd: it saves the graph
-    /// bookkeeping, lets the ReLU masks run in place, and pins the subgradient
-    /// conventions to PyTorch's (ReLU′(0) = 0, sign(0) = 0).
-    pub(crate) fn backward(
+    /// The backward pass is written out by hand rather than through autograd:
+    /// it saves the graph bookkeeping, lets the elementwise steps run fused and
+    /// in place, and pins the subgradient conventions to PyTorch's
+    /// (ReLU′(0) = 0, sign(0) = 0).
+    pub(crate) fn step(
         &self,
         x: &Tensor,
-        act: &Activations,
         lambda: f64,
         selector: &dyn SparseSelector,
-    ) -> candle_core::Result<Gradients> {
-        let batch = x.dim(0)? as f64;
-        let dy = ((&act.y - x)? * (2.0 / batch))?;
+        with_gradients: bool,
+    ) -> candle_core::Result<(StepStats, Option<Gradients>)> {
+        let batch = x.dim(0)?;
+        let b = batch as f64;
+        let act = self.forward(x)?;
+        let (dy, sums) = residual(act.y, x, 2.0 / b)?;
+        let (penalty_sum, subgradient) = selector.penalty_and_subgradient(&act.z)?;
+        let stats = StepStats {
+            recon: sums.squared_error / b,
+            penalty: penalty_sum / b,
+            rel_error: sums.relative_error / b,
+            nnz: act.active as f64 / b,
+        };
+        if !with_gradients {
+            return Ok((stats, None));
+        }
         let gw3 = act.h2.t()?.matmul(&dy)?;
-        let gb3 = dy.sum(0)?;
+        let gb3 = column_sums(&dy)?;
         let da2 = relu_backward(dy.matmul(&self.weights[3].t()?)?, &act.h2)?;
         let gw2 = act.z.t()?.matmul(&da2)?;
-        let gb2 = da2.sum(0)?;
+        let gb2 = column_sums(&da2)?;
         let mut dz = da2.matmul(&self.weights[2].t()?)?;
         if lambda != 0.0 {
-            dz = (dz + (selector.l1_subgradient(&act.z)? * (lambda / batch))?)?;
+            dz = add_scaled(dz, &subgradient, lambda / b)?;
         }
         let da1 = relu_backward(dz, &act.z)?;
         let gw1 = act.h0.t()?.matmul(&da1)?;
-        let gb1 = da1.sum(0)?;
+        let gb1 = column_sums(&da1)?;
         let da0 = relu_backward(da1.matmul(&self.weights[1].t()?)?, &act.h0)?;
         let gw0 = x.t()?.matmul(&da0)?;
-        let gb0 = da0.sum(0)?;
-        Ok(Gradients {
+        let gb0 = column_sums(&da0)?;
+        let grads = Gradients {
             weights: [gw0, gw1, gw2, gw3],
             biases: [gb0, gb1, gb2, gb3],
-        })
+        };
+        Ok((stats, Some(grads)))
+    }
+
+    /// One optimiser step on the batch `x` (shape `(batch, n)`), for custom
+    /// training loops; [`Trainer`](crate::Trainer) drives the same step.
+    /// Returns the batch's statistics before the update.
+    pub fn train_step(
+        &mut self,
+        x: &Tensor,
+        lambda: f64,
+        selector: &dyn SparseSelector,
+        optimizer: &mut crate::optim::Optimizer,
+        learning_rate: f64,
+    ) -> Result<StepStats> {
+        let (stats, grads) = self.step(x, lambda, selector, true)?;
+        let loss = stats.recon + lambda * stats.penalty;
+        if !loss.is_finite() {
+            return Err(ModelError::Diverged {
+                step: optimizer.steps() + 1,
+                loss,
+            });
+        }
+        optimizer.apply(self, &grads.expect("gradients were asked for"), learning_rate)?;
+        Ok(stats)
     }
 
     /// The training objective's two terms for a batch: `(mean ‖y−x‖², mean ‖f(z)‖₁)`.
     pub fn loss_terms(&self, x: &Tensor, selector: &dyn SparseSelector) -> Result<(f64, f64)> {
-        let act = self.forward(x)?;
-        Ok(loss_terms(x, &act, selector)?)
+        let (stats, _) = self.step(x, 0.0, selector, false)?;
+        Ok((stats.recon, stats.penalty))
     }
-}
-
-/// `(mean_b ‖y_b − x_b‖², mean_b ‖f(z_b)‖₁)` from a forward pass.
-pub(crate) fn loss_terms(
-    x: &Tensor,
-    act: &Activations,
-    selector: &dyn SparseSelector,
-) -> candle_core::Result<(f64, f64)> {
-    let batch = x.dim(0)? as f64;
-    let recon = (&act.y - x)?
-        .sqr()?
-        .sum_all()?
-        .to_dtype(DType::F64)?
-        .to_scalar::<f64>()?
-        / batch;
-    let penalty = selector
-        .l1_norm(&act.z)?
-        .to_dtype(DType::F64)?
-        .to_scalar::<f64>()?
-        / batch;
-    Ok((recon, penalty))
 }

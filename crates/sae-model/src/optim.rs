@@ -31,16 +31,21 @@ impl Default for AdamConfig {
     }
 }
 
-/// Optimiser state for the eight parameter tensors of an [`Autoencoder`].
+/// Adam state for the eight parameter tensors of an [`Autoencoder`].
+///
+/// On the CPU each update is one fused, in-place pass over parameter,
+/// gradient and both moments (candle's stock AdamW builds several
+/// temporaries per parameter, which dominates large steps).
 #[derive(Debug)]
-pub(crate) struct Adam {
+pub struct Optimizer {
     config: AdamConfig,
     moments: Vec<Moments>,
     steps: u64,
 }
 
-impl Adam {
-    pub(crate) fn new(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
+impl Optimizer {
+    /// Fresh (zero) moments for `model`'s parameters.
+    pub fn new(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
         let moments = model
             .weights
             .iter()
@@ -54,8 +59,13 @@ impl Adam {
         })
     }
 
+    /// Updates taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
     /// Applies one update with learning rate `lr`.
-    pub(crate) fn step(&mut self, model: &mut Autoencoder, grads: &Gradients, lr: f64) -> Result<()> {
+    pub(crate) fn apply(&mut self, model: &mut Autoencoder, grads: &Gradients, lr: f64) -> Result<()> {
         self.steps += 1;
         let t = self.steps as i32;
         let step = AdamStep {

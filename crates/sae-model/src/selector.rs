@@ -64,6 +64,13 @@ pub trait SparseSelector: std::fmt::Debug + Send + Sync {
     fn l1_norm(&self, z: &Tensor) -> candle_core::Result<Tensor> {
         self.apply(z)?.abs()?.sum_all()
     }
+
+    /// `(Σ_b ‖f(z_b)‖₁, subgradient)` together; the training step calls this.
+    /// Override it when both come cheaper from one pass.
+    fn penalty_and_subgradient(&self, z: &Tensor) -> candle_core::Result<(f64, Tensor)> {
+        let norm = self.l1_norm(z)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        Ok((norm, self.l1_subgradient(z)?))
+    }
 }
 
 /// `f(z) = z`: the penalty counts active units.
@@ -81,6 +88,16 @@ impl SparseSelector for Identity {
 
     fn l1_subgradient(&self, z: &Tensor) -> candle_core::Result<Tensor> {
         sign(z)
+    }
+
+    fn penalty_and_subgradient(&self, z: &Tensor) -> candle_core::Result<(f64, Tensor)> {
+        match crate::fused::penalty(crate::fused::PenaltyKind::Identity, z) {
+            Some(fused) => fused,
+            None => Ok((
+                self.l1_norm(z)?.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+                self.l1_subgradient(z)?,
+            )),
+        }
     }
 }
 
@@ -109,6 +126,16 @@ impl SparseSelector for ForwardDifference {
         // With s = sign(f z): ∂/∂zᵢ Σ|zⱼ₊₁ − zⱼ| = sᵢ₋₁ − sᵢ (s₋₁ = s_{l−1} = 0).
         let s = sign(&self.apply(z)?)?;
         s.pad_with_zeros(1, 1, 0)? - s.pad_with_zeros(1, 0, 1)?
+    }
+
+    fn penalty_and_subgradient(&self, z: &Tensor) -> candle_core::Result<(f64, Tensor)> {
+        match crate::fused::penalty(crate::fused::PenaltyKind::ForwardDifference, z) {
+            Some(fused) => fused,
+            None => Ok((
+                self.l1_norm(z)?.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+                self.l1_subgradient(z)?,
+            )),
+        }
     }
 }
 
@@ -179,6 +206,29 @@ mod tests {
             .to_vec2::<f32>()
             .unwrap();
         assert_eq!(g[0], [0., -1., 1., -1., 2., -1.]);
+    }
+
+    #[test]
+    fn fused_penalty_matches_the_composite() {
+        let z = Tensor::new(
+            &[[0f32, 0., 1., 1., 3., 0.5], [2., -1., 0., 4., 4., 4.]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        for sel in [
+            Box::new(Identity) as Box<dyn SparseSelector>,
+            Box::new(ForwardDifference),
+        ] {
+            let (sum, grad) = sel.penalty_and_subgradient(&z).unwrap();
+            let want_sum = sel.l1_norm(&z).unwrap().to_scalar::<f32>().unwrap();
+            assert!((sum - f64::from(want_sum)).abs() < 1e-6, "{}", sel.name());
+            assert_eq!(
+                grad.to_vec2::<f32>().unwrap(),
+                sel.l1_subgradient(&z).unwrap().to_vec2::<f32>().unwrap(),
+                "{}",
+                sel.name()
+            );
+        }
     }
 
     #[test]

@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{ModelError, Result};
 use crate::io::ModelInfo;
-use crate::network::{Autoencoder, loss_terms};
-use crate::optim::{Adam, AdamConfig};
+use crate::network::Autoencoder;
+use crate::optim::{AdamConfig, Optimizer};
 use crate::selector::SparseSelector;
 
 /// How the penalty weight λ evolves during training.
@@ -318,7 +318,7 @@ impl Trainer {
 
         let steps_per_epoch = train_idx.len().div_ceil(c.batch_size) as u64;
         let total_steps = steps_per_epoch * c.epochs as u64;
-        let mut adam = Adam::new(model, c.adam)?;
+        let mut adam = Optimizer::new(model, c.adam)?;
         let mut lambda = c.lambda.initial();
         let mut error_average: Option<f64> = None;
         let mut step = 0u64;
@@ -350,15 +350,8 @@ impl Trainer {
                 }
                 let lr = self.learning_rate(step, total_steps);
                 let x = gather(model, data, chunk)?;
-                let act = model.forward(&x)?;
-                let (recon, penalty) = loss_terms(&x, &act, &*self.selector)?;
-                let loss = recon + lambda * penalty;
-                if !loss.is_finite() {
-                    return Err(ModelError::Diverged { step, loss });
-                }
-                let (rel_error, nnz) = batch_metrics(&x, &act.y, &act.z)?;
-                let grads = model.backward(&x, &act, lambda, &*self.selector)?;
-                adam.step(model, &grads, lr)?;
+                let stats = model.train_step(&x, lambda, &*self.selector, &mut adam, lr)?;
+                let rel_error = stats.rel_error;
                 let used_lambda = lambda;
                 if let LambdaControl::Adaptive {
                     target_rel_error,
@@ -387,12 +380,12 @@ impl Trainer {
                     epochs: c.epochs,
                     step,
                     steps_per_epoch,
-                    recon_loss: recon,
-                    penalty,
+                    recon_loss: stats.recon,
+                    penalty: stats.penalty,
                     lambda: used_lambda,
                     learning_rate: lr,
                     batch_rel_error: rel_error,
-                    batch_nnz: nnz,
+                    batch_nnz: stats.nnz,
                     validation,
                 });
                 if let Some(v) = validation {
@@ -473,13 +466,11 @@ impl Trainer {
         let (mut rel, mut recon, mut penalty, mut nnz) = (0.0, 0.0, 0.0, 0.0);
         for x in batches {
             let b = x.dim(0)?;
-            let act = model.forward(x)?;
-            let (r, p) = loss_terms(x, &act, &*self.selector)?;
-            let (e, k) = batch_metrics(x, &act.y, &act.z)?;
-            recon += r * b as f64;
-            penalty += p * b as f64;
-            rel += e * b as f64;
-            nnz += k * b as f64;
+            let (s, _) = model.step(x, 0.0, &*self.selector, false)?;
+            recon += s.recon * b as f64;
+            penalty += s.penalty * b as f64;
+            rel += s.rel_error * b as f64;
+            nnz += s.nnz * b as f64;
             total += b;
         }
         let t = total as f64;
@@ -503,20 +494,4 @@ fn gather(model: &Autoencoder, data: &[f32], rows: &[usize]) -> Result<Tensor> {
 
 fn gather_batches(model: &Autoencoder, data: &[f32], rows: &[usize], batch: usize) -> Result<Vec<Tensor>> {
     rows.chunks(batch).map(|c| gather(model, data, c)).collect()
-}
-
-/// `(mean relative L2 error, mean active units)` of a batch.
-fn batch_metrics(x: &Tensor, y: &Tensor, z: &Tensor) -> candle_core::Result<(f64, f64)> {
-    let err = (y - x)?.sqr()?.sum(1)?.sqrt()?.to_dtype(DType::F64)?;
-    let norm = x.sqr()?.sum(1)?.sqrt()?.to_dtype(DType::F64)?;
-    // Samples of zero norm count by their absolute error.
-    let rel = (err / norm.clamp(1e-30, f64::INFINITY)?)?
-        .mean_all()?
-        .to_scalar::<f64>()?;
-    let active = z
-        .gt(&z.zeros_like()?)?
-        .to_dtype(DType::F64)?
-        .sum_all()?
-        .to_scalar::<f64>()?;
-    Ok((rel, active / x.dim(0)? as f64))
 }

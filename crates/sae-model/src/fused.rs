@@ -1,0 +1,474 @@
+//! Fused CPU passes for the elementwise parts of a training step.
+//!
+//! Each replaces a chain of candle operations (one pass and one temporary
+//! each) by a single pass, in place where the input is a fresh tensor. They
+//! compute exactly what the chains compute; on other devices, or for
+//! non-contiguous inputs, the chains themselves run.
+
+use std::cell::Cell;
+
+use candle_core::{CpuStorage, CustomOp1, DType, InplaceOp2, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+/// f32 or f64, for kernels that serve both training (f32) and gradient checks (f64).
+pub(crate) trait Real:
+    Copy + Send + Sync + PartialOrd + Default + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
+{
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+    fn scale(self, s: f64) -> Self;
+}
+
+impl Real for f32 {
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn scale(self, s: f64) -> Self {
+        self * s as f32
+    }
+}
+
+impl Real for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn scale(self, s: f64) -> Self {
+        self * s
+    }
+}
+
+fn slice<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((a, b)) => Ok(&data[a..b]),
+        None => candle_core::bail!("fused kernel needs a contiguous tensor"),
+    }
+}
+
+fn slice_mut<'a, T>(data: &'a mut [T], layout: &Layout) -> candle_core::Result<&'a mut [T]> {
+    match layout.contiguous_offsets() {
+        Some((a, b)) => Ok(&mut data[a..b]),
+        None => candle_core::bail!("fused kernel needs a contiguous tensor"),
+    }
+}
+
+fn fusable(tensors: &[&Tensor]) -> bool {
+    tensors.iter().all(|t| t.device().is_cpu() && t.is_contiguous())
+}
+
+/// Dispatches an in-place kernel on f32 or f64 storages.
+macro_rules! dispatch2 {
+    ($s1:expr, $l1:expr, $s2:expr, $l2:expr, $f:expr) => {
+        match ($s1, $s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => $f(slice_mut(a, $l1)?, slice(b, $l2)?),
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => $f(slice_mut(a, $l1)?, slice(b, $l2)?),
+            _ => candle_core::bail!("fused kernel: unsupported dtypes"),
+        }
+    };
+}
+
+/// `t ← t + bias` per row, then ReLU if asked; counts the positive outputs.
+struct BiasActivation {
+    relu: bool,
+    positives: Cell<u64>,
+}
+
+impl BiasActivation {
+    fn run<T: Real>(&self, t: &mut [T], bias: &[T]) -> candle_core::Result<()> {
+        let cols = bias.len();
+        let relu = self.relu;
+        let positives: u64 = t
+            .par_chunks_mut(cols)
+            .map(|row| {
+                let mut count = 0;
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    let s = *v + b;
+                    *v = if relu && !(s > T::default()) {
+                        T::default()
+                    } else {
+                        s
+                    };
+                    count += u64::from(*v > T::default());
+                }
+                count
+            })
+            .sum();
+        self.positives.set(positives);
+        Ok(())
+    }
+}
+
+impl InplaceOp2 for BiasActivation {
+    fn name(&self) -> &'static str {
+        "bias-activation"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        dispatch2!(s1, l1, s2, l2, |a, b| self.run(a, b))
+    }
+}
+
+/// `activation(x·W + b)` for a fresh product `xw`, and the number of positive outputs.
+pub(crate) fn bias_activation(xw: Tensor, bias: &Tensor, relu: bool) -> candle_core::Result<(Tensor, u64)> {
+    if fusable(&[&xw, bias]) {
+        let op = BiasActivation {
+            relu,
+            positives: Cell::new(0),
+        };
+        xw.inplace_op2(bias, &op)?;
+        return Ok((xw, op.positives.get()));
+    }
+    let pre = xw.broadcast_add(bias)?;
+    let out = if relu { pre.relu()? } else { pre };
+    let positives = out
+        .gt(&out.zeros_like()?)?
+        .to_dtype(DType::F64)?
+        .sum_all()?
+        .to_scalar::<f64>()?;
+    Ok((out, positives as u64))
+}
+
+/// Sums over a batch of reconstructions.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct ResidualSums {
+    /// `Σ_b ‖y_b − x_b‖²`.
+    pub squared_error: f64,
+    /// `Σ_b ‖y_b − x_b‖ / ‖x_b‖` (a zero-norm sample divides by 1e-30).
+    pub relative_error: f64,
+}
+
+/// `y ← scale · (y − x)`, with the error sums of the batch.
+struct Residual {
+    cols: usize,
+    scale: f64,
+    sums: Cell<ResidualSums>,
+}
+
+impl Residual {
+    fn run<T: Real>(&self, y: &mut [T], x: &[T]) -> candle_core::Result<()> {
+        let scale = self.scale;
+        let (sq, rel) = y
+            .par_chunks_mut(self.cols)
+            .zip(x.par_chunks(self.cols))
+            .map(|(y, x)| {
+                let (mut err, mut norm) = (0.0f64, 0.0f64);
+                for (y, &x) in y.iter_mut().zip(x) {
+                    let d = *y - x;
+                    let df = d.to_f64();
+                    err += df * df;
+                    norm += x.to_f64() * x.to_f64();
+                    *y = d.scale(scale);
+                }
+                (err, err.sqrt() / norm.sqrt().max(1e-30))
+            })
+            .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        self.sums.set(ResidualSums {
+            squared_error: sq,
+            relative_error: rel,
+        });
+        Ok(())
+    }
+}
+
+impl InplaceOp2 for Residual {
+    fn name(&self) -> &'static str {
+        "residual"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        dispatch2!(s1, l1, s2, l2, |a, b| self.run(a, b))
+    }
+}
+
+/// Turns a fresh reconstruction `y` into `scale · (y − x)` and returns the error sums.
+pub(crate) fn residual(y: Tensor, x: &Tensor, scale: f64) -> candle_core::Result<(Tensor, ResidualSums)> {
+    if fusable(&[&y, x]) && y.dims() == x.dims() {
+        let op = Residual {
+            cols: x.dim(1)?,
+            scale,
+            sums: Cell::new(ResidualSums::default()),
+        };
+        y.inplace_op2(x, &op)?;
+        return Ok((y, op.sums.get()));
+    }
+    let diff = (y - x)?;
+    let err = diff.sqr()?.sum(1)?.to_dtype(DType::F64)?;
+    let norm = x.sqr()?.sum(1)?.sqrt()?.to_dtype(DType::F64)?;
+    let squared_error = err.sum_all()?.to_scalar::<f64>()?;
+    let relative_error = (err.sqrt()? / norm.clamp(1e-30, f64::INFINITY)?)?
+        .sum_all()?
+        .to_scalar::<f64>()?;
+    Ok((
+        (diff * scale)?,
+        ResidualSums {
+            squared_error,
+            relative_error,
+        },
+    ))
+}
+
+/// Which shipped selector a fused penalty kernel computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PenaltyKind {
+    Identity,
+    ForwardDifference,
+}
+
+/// `(Σ‖f(z)‖₁, subgradient)` in one pass over `z`.
+struct Penalty {
+    kind: PenaltyKind,
+    cols: usize,
+    sum: Cell<f64>,
+}
+
+fn sign<T: Real>(v: T) -> T {
+    let zero = T::default();
+    if v > zero {
+        T::from_f64(1.0)
+    } else if v < zero {
+        T::from_f64(-1.0)
+    } else {
+        zero
+    }
+}
+
+impl Penalty {
+    fn run<T: Real>(&self, z: &[T]) -> Vec<T> {
+        let mut grad = vec![T::default(); z.len()];
+        let kind = self.kind;
+        let sum: f64 = grad
+            .par_chunks_mut(self.cols)
+            .zip(z.par_chunks(self.cols))
+            .map(|(g, z)| match kind {
+                PenaltyKind::Identity => {
+                    let mut s = 0.0;
+                    for (g, &v) in g.iter_mut().zip(z) {
+                        s += v.to_f64().abs();
+                        *g = sign(v);
+                    }
+                    s
+                }
+                PenaltyKind::ForwardDifference => {
+                    let mut s = 0.0;
+                    let mut previous = T::default();
+                    for i in 0..z.len().saturating_sub(1) {
+                        let d = z[i + 1] - z[i];
+                        s += d.to_f64().abs();
+                        let current = sign(d);
+                        g[i] = previous - current;
+                        previous = current;
+                    }
+                    if let Some(last) = g.last_mut() {
+                        *last = previous;
+                    }
+                    s
+                }
+            })
+            .sum();
+        self.sum.set(sum);
+        grad
+    }
+}
+
+impl CustomOp1 for Penalty {
+    fn name(&self) -> &'static str {
+        "l1-penalty"
+    }
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let out = match storage {
+            CpuStorage::F32(z) => CpuStorage::F32(self.run(slice(z, layout)?)),
+            CpuStorage::F64(z) => CpuStorage::F64(self.run(slice(z, layout)?)),
+            _ => candle_core::bail!("l1-penalty: unsupported dtype"),
+        };
+        Ok((out, layout.shape().clone()))
+    }
+}
+
+/// `(Σ_b ‖f(z_b)‖₁, subgradient)` for a shipped selector, fused on the CPU.
+pub(crate) fn penalty(kind: PenaltyKind, z: &Tensor) -> Option<candle_core::Result<(f64, Tensor)>> {
+    if !fusable(&[z]) || z.rank() != 2 {
+        return None;
+    }
+    let cols = match z.dim(1) {
+        Ok(c) if c > 0 => c,
+        _ => return None,
+    };
+    let op = Penalty {
+        kind,
+        cols,
+        sum: Cell::new(0.0),
+    };
+    Some(z.apply_op1_no_bwd(&op).map(|g| (op.sum.get(), g)))
+}
+
+/// Sums of the columns of a `(rows, cols)` matrix: the bias gradient.
+struct ColumnSums {
+    cols: usize,
+}
+
+impl ColumnSums {
+    fn run<T: Real>(&self, t: &[T]) -> Vec<T> {
+        // Row by row into one accumulator: sequential, cache-friendly and
+        // vectorised, where a strided reduction over the rows is not.
+        let mut sums = vec![T::default(); self.cols];
+        for row in t.chunks_exact(self.cols) {
+            for (s, &v) in sums.iter_mut().zip(row) {
+                *s = *s + v;
+            }
+        }
+        sums
+    }
+}
+
+impl CustomOp1 for ColumnSums {
+    fn name(&self) -> &'static str {
+        "column-sums"
+    }
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let out = match storage {
+            CpuStorage::F32(t) => CpuStorage::F32(self.run(slice(t, layout)?)),
+            CpuStorage::F64(t) => CpuStorage::F64(self.run(slice(t, layout)?)),
+            _ => candle_core::bail!("column-sums: unsupported dtype"),
+        };
+        Ok((out, Shape::from(self.cols)))
+    }
+}
+
+/// `t.sum(0)` for a matrix, fused on the CPU.
+pub(crate) fn column_sums(t: &Tensor) -> candle_core::Result<Tensor> {
+    if fusable(&[t]) && t.rank() == 2 && t.dim(1)? > 0 {
+        t.apply_op1_no_bwd(&ColumnSums { cols: t.dim(1)? })
+    } else {
+        t.sum(0)
+    }
+}
+
+/// `t ← t + s · u`.
+struct AddScaled {
+    scale: f64,
+}
+
+impl InplaceOp2 for AddScaled {
+    fn name(&self) -> &'static str {
+        "add-scaled"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let scale = self.scale;
+        fn run<T: Real>(t: &mut [T], u: &[T], scale: f64) -> candle_core::Result<()> {
+            t.par_chunks_mut(1 << 16)
+                .zip(u.par_chunks(1 << 16))
+                .for_each(|(t, u)| {
+                    for (t, &u) in t.iter_mut().zip(u) {
+                        *t = *t + u.scale(scale);
+                    }
+                });
+            Ok(())
+        }
+        dispatch2!(s1, l1, s2, l2, |a, b| run(a, b, scale))
+    }
+}
+
+/// `t + scale · u` for a fresh tensor `t`, in place on the CPU.
+pub(crate) fn add_scaled(t: Tensor, u: &Tensor, scale: f64) -> candle_core::Result<Tensor> {
+    if fusable(&[&t, u]) && t.dims() == u.dims() {
+        t.inplace_op2(u, &AddScaled { scale })?;
+        Ok(t)
+    } else {
+        t + (u * scale)?
+    }
+}
+
+/// The first decoder layer on sparse codes: `relu(b + Σ_j v_j · W[j, :])` per
+/// sample, reading only the rows of `W` (shape `(l, m)`) that are active.
+pub(crate) struct SparseLayer<'a> {
+    /// `(indices, values)` per sample; rows past them are padding (bias only).
+    pub codes: &'a [(&'a [u32], &'a [f32])],
+    /// Rows of the output, at least `codes.len()`.
+    pub rows: usize,
+}
+
+impl SparseLayer<'_> {
+    fn run<T: Real>(&self, w: &[T], bias: &[T]) -> candle_core::Result<Vec<T>> {
+        let m = bias.len();
+        let l = w.len() / m.max(1);
+        if self
+            .codes
+            .iter()
+            .any(|(idx, _)| idx.iter().any(|&i| i as usize >= l))
+        {
+            candle_core::bail!("sparse layer: index beyond the latent size {l}");
+        }
+        let mut out = vec![T::default(); self.rows * m];
+        out.par_chunks_mut(m).enumerate().for_each(|(b, acc)| {
+            acc.copy_from_slice(bias);
+            if let Some((indices, values)) = self.codes.get(b) {
+                // This sample's own entries, in order: its sum does not
+                // depend on the other samples.
+                for (&j, &v) in indices.iter().zip(values.iter()) {
+                    let row = &w[j as usize * m..(j as usize + 1) * m];
+                    let v = f64::from(v);
+                    for (a, &wv) in acc.iter_mut().zip(row) {
+                        *a = *a + wv.scale(v);
+                    }
+                }
+            }
+            for a in acc.iter_mut() {
+                if !(*a > T::default()) {
+                    *a = T::default();
+                }
+            }
+        });
+        Ok(out)
+    }
+}
+
+impl candle_core::CustomOp2 for SparseLayer<'_> {
+    fn name(&self) -> &'static str {
+        "sparse-layer"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let m = l2.shape().elem_count();
+        let out = match (s1, s2) {
+            (CpuStorage::F32(w), CpuStorage::F32(b)) => {
+                CpuStorage::F32(self.run(slice(w, l1)?, slice(b, l2)?)?)
+            }
+            (CpuStorage::F64(w), CpuStorage::F64(b)) => {
+                CpuStorage::F64(self.run(slice(w, l1)?, slice(b, l2)?)?)
+            }
+            _ => candle_core::bail!("sparse-layer: unsupported dtypes"),
+        };
+        Ok((out, Shape::from((self.rows, m))))
+    }
+}
+
+/// Whether [`SparseLayer`] can run on these tensors.
+pub(crate) fn sparse_layer_fusable(w: &Tensor, bias: &Tensor) -> bool {
+    fusable(&[w, bias])
+}
