@@ -1,11 +1,12 @@
 //! `sae-codec`: compression of scientific data with sparse overcomplete autoencoders.
 //!
 //! This is the facade crate: one dependency that brings the whole codec.
-//! Today it re-exports the entropy coder and the container format; the model,
-//! the SAS data sources and the end-to-end `Codec` join as they land.
+//! Today it re-exports the entropy coder, the container format and the
+//! autoencoder; the SAS data sources and the end-to-end `Codec` join as they land.
 //!
 //! * [`sae_arith`]: the standalone arithmetic (range) coder and its probability models.
 //! * [`sae_container`]: the versioned, checksummed file format for sparse latents.
+//! * [`sae_model`]: the sparse overcomplete autoencoder in candle, its training and inference.
 //!
 //! ```
 //! use sae_codec::sae_arith::{QuantizedGaussian, RangeDecoder, RangeEncoder};

@@ -57,6 +57,11 @@ fn slice_mut<'a, T>(data: &'a mut [T], layout: &Layout) -> candle_core::Result<&
     }
 }
 
+/// `v > 0`, false for NaN: ReLU maps NaN to 0 like the masks do.
+pub(crate) fn is_positive<T: PartialOrd + Default>(v: T) -> bool {
+    v > T::default()
+}
+
 fn fusable(tensors: &[&Tensor]) -> bool {
     tensors.iter().all(|t| t.device().is_cpu() && t.is_contiguous())
 }
@@ -88,11 +93,7 @@ impl BiasActivation {
                 let mut count = 0;
                 for (v, &b) in row.iter_mut().zip(bias) {
                     let s = *v + b;
-                    *v = if relu && !(s > T::default()) {
-                        T::default()
-                    } else {
-                        s
-                    };
+                    *v = if relu && !is_positive(s) { T::default() } else { s };
                     count += u64::from(*v > T::default());
                 }
                 count
@@ -434,7 +435,7 @@ impl SparseLayer<'_> {
                 }
             }
             for a in acc.iter_mut() {
-                if !(*a > T::default()) {
+                if !is_positive(*a) {
                     *a = T::default();
                 }
             }

@@ -48,7 +48,10 @@ impl ModelInfo {
 }
 
 /// The bytes of each tensor in file layout: weights as `(out, in)`, row-major, little-endian.
-fn file_tensors(model: &Autoencoder) -> Result<Vec<(&'static str, Vec<usize>, Vec<u8>)>> {
+/// A tensor as stored: name, shape, little-endian bytes.
+type FileTensor = (&'static str, Vec<usize>, Vec<u8>);
+
+fn file_tensors(model: &Autoencoder) -> Result<Vec<FileTensor>> {
     let mut out = Vec::with_capacity(8);
     for (k, (w_name, b_name)) in TENSOR_NAMES.iter().enumerate() {
         let w = model.weights[k].t()?.contiguous()?;

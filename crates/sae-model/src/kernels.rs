@@ -63,7 +63,7 @@ fn mask<T: Copy + PartialOrd + Default + Send + Sync>(grad: &mut [T], activation
         .zip(activation.par_chunks(CHUNK))
         .for_each(|(g, a)| {
             for (g, &a) in g.iter_mut().zip(a) {
-                if !(a > zero) {
+                if !crate::fused::is_positive(a) {
                     *g = zero;
                 }
             }

@@ -222,7 +222,7 @@ impl Autoencoder {
     /// A batch tensor from row-major samples of length `n`, checked.
     pub fn batch_tensor(&self, samples: &[f32]) -> Result<Tensor> {
         let n = self.arch.input;
-        if samples.len() % n != 0 {
+        if !samples.len().is_multiple_of(n) {
             return Err(ModelError::Shape {
                 reason: format!(
                     "{} values are not a whole number of samples of {n}",

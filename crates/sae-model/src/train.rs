@@ -292,7 +292,7 @@ impl Trainer {
     ) -> Result<TrainReport> {
         let started = Instant::now();
         let n = model.architecture().input;
-        if data.len() % n != 0 {
+        if !data.len().is_multiple_of(n) {
             return Err(ModelError::Shape {
                 reason: format!("{} values are not a whole number of samples of {n}", data.len()),
             });
