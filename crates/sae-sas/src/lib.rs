@@ -15,15 +15,18 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod dataset;
 mod detector;
 mod dispersion;
 mod error;
+pub mod loaders;
 mod scatterer;
 mod shape;
 mod sidecar;
 pub mod special;
 mod structure;
 
+pub use dataset::{DatasetConfig, ModelRanges, Range};
 pub use detector::{Detector, poisson_noise};
 pub use dispersion::{Distribution, Polydispersity};
 pub use error::{Result, SasError};

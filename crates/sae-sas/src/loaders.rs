@@ -1,0 +1,221 @@
+//! Reading and writing the data the codec compresses: `.npy` arrays, raw
+//! little-endian f32 with a shape, and MNIST's IDX files (optionally gzipped).
+//!
+//! Every reader checks the declared shape against the bytes present and
+//! returns a typed error for bad files; none panics.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read};
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+use crate::error::{Result, SasError};
+
+/// A dense f32 array in C order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Values in C (row-major) order.
+    pub data: Vec<f32>,
+}
+
+impl Array {
+    /// An array, checking that `shape` matches the data.
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
+        let count = checked_count(&shape)?;
+        if count != data.len() {
+            return Err(SasError::Shape {
+                reason: format!("shape {shape:?} holds {count} values, data has {}", data.len()),
+            });
+        }
+        Ok(Self { shape, data })
+    }
+
+    /// Number of records (the first dimension; 1 for a 0-d array).
+    pub fn records(&self) -> usize {
+        self.shape.first().copied().unwrap_or(1)
+    }
+
+    /// Values per record (product of the other dimensions).
+    pub fn record_len(&self) -> usize {
+        self.shape.iter().skip(1).product()
+    }
+}
+
+fn checked_count(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| SasError::Shape {
+            reason: format!("shape {shape:?} overflows"),
+        })
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> SasError {
+    SasError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn open(path: &Path) -> Result<BufReader<File>> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| io_error(path, e))
+}
+
+/// Reads a `.npy` file of f32 or f64 values (either byte order) in C order;
+/// f64 values are rounded to f32.
+pub fn read_npy(path: impl AsRef<Path>) -> Result<Array> {
+    let path = path.as_ref();
+    let malformed = |reason: String| SasError::Malformed {
+        format: "npy",
+        reason,
+    };
+    let file = npyz::NpyFile::new(open(path)?).map_err(|e| malformed(e.to_string()))?;
+    if file.order() != npyz::Order::C {
+        return Err(malformed(
+            "Fortran-order arrays are not supported; save with order='C'".into(),
+        ));
+    }
+    let shape = file
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| malformed(format!("dimension {d} too large"))))
+        .collect::<Result<Vec<_>>>()?;
+    let type_str = match file.dtype() {
+        npyz::DType::Plain(ts) => ts.to_string(),
+        other => return Err(malformed(format!("dtype {} is not f32 or f64", other.descr()))),
+    };
+    let data = match &type_str[1..] {
+        "f4" => file.into_vec::<f32>().map_err(|e| malformed(e.to_string()))?,
+        "f8" => file
+            .into_vec::<f64>()
+            .map_err(|e| malformed(e.to_string()))?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
+        _ => return Err(malformed(format!("dtype {type_str} is not f32 or f64"))),
+    };
+    Array::new(shape, data).map_err(|e| malformed(e.to_string()))
+}
+
+/// Writes an f32 `.npy` file (little-endian, C order).
+pub fn write_npy(path: impl AsRef<Path>, array: &Array) -> Result<()> {
+    let path = path.as_ref();
+    let file = File::create(path).map_err(|e| io_error(path, e))?;
+    let shape: Vec<u64> = array.shape.iter().map(|&d| d as u64).collect();
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(BufWriter::new(file))
+        .begin_nd()
+        .map_err(|e| io_error(path, e))?;
+    writer
+        .extend(array.data.iter().copied())
+        .map_err(|e| io_error(path, e))?;
+    writer.finish().map_err(|e| io_error(path, e))
+}
+
+/// Reads raw little-endian f32 values that must fill `shape` exactly.
+pub fn read_raw_f32(path: impl AsRef<Path>, shape: &[usize]) -> Result<Array> {
+    let path = path.as_ref();
+    let expected = checked_count(shape)?
+        .checked_mul(4)
+        .ok_or_else(|| SasError::Shape {
+            reason: format!("shape {shape:?} overflows"),
+        })?;
+    let len = std::fs::metadata(path).map_err(|e| io_error(path, e))?.len();
+    if len != expected as u64 {
+        return Err(SasError::Shape {
+            reason: format!(
+                "{} holds {len} bytes; shape {shape:?} of f32 needs {expected}",
+                path.display()
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    let data = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Array::new(shape.to_vec(), data)
+}
+
+/// Writes raw little-endian f32 values.
+pub fn write_raw_f32(path: impl AsRef<Path>, data: &[f32]) -> Result<()> {
+    let path = path.as_ref();
+    let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(path, bytes).map_err(|e| io_error(path, e))
+}
+
+/// The contents of an IDX file of unsigned bytes (MNIST images or labels).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idx {
+    /// Dimensions, outermost first (`[n, 28, 28]` for images, `[n]` for labels).
+    pub shape: Vec<usize>,
+    /// The bytes in C order.
+    pub data: Vec<u8>,
+}
+
+/// Reads an IDX file of `u8` values, gunzipping it if it starts with the gzip magic.
+pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx> {
+    let path = path.as_ref();
+    let mut raw = Vec::new();
+    open(path)?.read_to_end(&mut raw).map_err(|e| io_error(path, e))?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| SasError::Malformed {
+                format: "IDX (gzip)",
+                reason: e.to_string(),
+            })?;
+        out
+    } else {
+        raw
+    };
+    parse_idx(&bytes)
+}
+
+/// Parses IDX bytes: magic `0 0 0x08 ndims`, big-endian `u32` dimensions, data.
+pub fn parse_idx(bytes: &[u8]) -> Result<Idx> {
+    let malformed = |reason: String| SasError::Malformed {
+        format: "IDX",
+        reason,
+    };
+    if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 {
+        return Err(malformed("missing the 00 00 magic".into()));
+    }
+    if bytes[2] != 0x08 {
+        return Err(malformed(format!(
+            "element type {:#04x} is not unsigned byte (0x08)",
+            bytes[2]
+        )));
+    }
+    let ndims = usize::from(bytes[3]);
+    let header = 4 + 4 * ndims;
+    if bytes.len() < header {
+        return Err(malformed(format!(
+            "{} bytes cannot hold {ndims} dimensions",
+            bytes.len()
+        )));
+    }
+    let shape: Vec<usize> = bytes[4..header]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    let count = checked_count(&shape)?;
+    if bytes.len() - header != count {
+        return Err(malformed(format!(
+            "shape {shape:?} needs {count} bytes of data, found {}",
+            bytes.len() - header
+        )));
+    }
+    Ok(Idx {
+        shape,
+        data: bytes[header..].to_vec(),
+    })
+}

@@ -1,0 +1,123 @@
+//! Loaders: round trips, and typed errors for wrong shapes, dtypes and truncated files.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use npyz::WriterBuilder;
+use sae_sas::SasError;
+use sae_sas::loaders::{Array, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sae-sas-loaders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn npy_round_trip_and_f64() {
+    let array = Array::new(vec![2, 3, 4], (0..24).map(|i| i as f32 * 0.5 - 3.0).collect()).unwrap();
+    let path = temp("a.npy");
+    write_npy(&path, &array).unwrap();
+    assert_eq!(read_npy(&path).unwrap(), array);
+
+    // An f64 file, as numpy writes by default.
+    let path64 = temp("b.npy");
+    let mut w = npyz::WriteOptions::<f64>::new()
+        .default_dtype()
+        .shape(&[2, 2])
+        .writer(std::fs::File::create(&path64).unwrap())
+        .begin_nd()
+        .unwrap();
+    w.extend([1.0f64, 2.5, -3.0, 1e-3]).unwrap();
+    w.finish().unwrap();
+    let back = read_npy(&path64).unwrap();
+    assert_eq!(back.shape, [2, 2]);
+    assert_eq!(back.data, [1.0, 2.5, -3.0, 1e-3f32]);
+}
+
+#[test]
+fn npy_errors_are_typed() {
+    let path = temp("bad.npy");
+    std::fs::write(&path, b"\x93NUMPY garbage").unwrap();
+    assert!(matches!(
+        read_npy(&path),
+        Err(SasError::Malformed { format: "npy", .. })
+    ));
+    // Truncated data.
+    let array = Array::new(vec![10], vec![1.0; 10]).unwrap();
+    let good = temp("good.npy");
+    write_npy(&good, &array).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
+    assert!(read_npy(&path).is_err());
+    // Integer dtype.
+    let ints = temp("ints.npy");
+    let mut w = npyz::WriteOptions::<i32>::new()
+        .default_dtype()
+        .shape(&[3])
+        .writer(std::fs::File::create(&ints).unwrap())
+        .begin_nd()
+        .unwrap();
+    w.extend([1, 2, 3]).unwrap();
+    w.finish().unwrap();
+    assert!(matches!(read_npy(&ints), Err(SasError::Malformed { .. })));
+    assert!(matches!(read_npy(temp("missing.npy")), Err(SasError::Io { .. })));
+}
+
+#[test]
+fn raw_f32_checks_the_shape() {
+    let path = temp("raw.f32");
+    write_raw_f32(&path, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    let a = read_raw_f32(&path, &[2, 3]).unwrap();
+    assert_eq!(a.records(), 2);
+    assert_eq!(a.record_len(), 3);
+    assert_eq!(a.data[5], 6.0);
+    assert!(matches!(
+        read_raw_f32(&path, &[4, 2]),
+        Err(SasError::Shape { .. })
+    ));
+}
+
+#[test]
+fn idx_plain_and_gzipped() {
+    let mut bytes = vec![0, 0, 0x08, 3];
+    for d in [2u32, 2, 3] {
+        bytes.extend(d.to_be_bytes());
+    }
+    bytes.extend(0u8..12);
+    let idx = parse_idx(&bytes).unwrap();
+    assert_eq!(idx.shape, [2, 2, 3]);
+    assert_eq!(idx.data[11], 11);
+    let path = temp("x.idx.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    assert_eq!(read_idx(&path).unwrap(), idx);
+    // Wrong type, truncated data, bad magic.
+    let mut wrong = bytes.clone();
+    wrong[2] = 0x0d;
+    assert!(parse_idx(&wrong).is_err());
+    assert!(parse_idx(&bytes[..bytes.len() - 1]).is_err());
+    assert!(parse_idx(&[1, 2, 3]).is_err());
+    std::fs::write(&path, [0x1f, 0x8b, 0, 1, 2]).unwrap();
+    assert!(matches!(read_idx(&path), Err(SasError::Malformed { .. })));
+}
+
+#[test]
+fn mnist_files_load_when_present() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return; // the shared data is optional on a fresh clone
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.contains("images") {
+            let idx = read_idx(entry.path()).unwrap();
+            assert_eq!(&idx.shape[1..], [28, 28], "{name}");
+        } else if name.contains("labels") {
+            let idx = read_idx(entry.path()).unwrap();
+            assert_eq!(idx.shape.len(), 1, "{name}");
+            assert!(idx.data.iter().all(|&l| l < 10));
+        }
+    }
+}
