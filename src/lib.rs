@@ -1,12 +1,13 @@
 //! `sae-codec`: compression of scientific data with sparse overcomplete autoencoders.
 //!
 //! This is the facade crate: one dependency that brings the whole codec.
-//! Today it re-exports the entropy coder, the container format and the
-//! autoencoder; the SAS data sources and the end-to-end `Codec` join as they land.
+//! Today it re-exports the entropy coder, the container format, the
+//! autoencoder and the SAS data sources; the end-to-end `Codec` joins next.
 //!
 //! * [`sae_arith`]: the standalone arithmetic (range) coder and its probability models.
 //! * [`sae_container`]: the versioned, checksummed file format for sparse latents.
 //! * [`sae_model`]: the sparse overcomplete autoencoder in candle, its training and inference.
+//! * [`sae_sas`]: small-angle scattering images as sasmodels computes them, and data loaders.
 //!
 //! ```
 //! use sae_codec::sae_arith::{QuantizedGaussian, RangeDecoder, RangeEncoder};
@@ -25,6 +26,7 @@
 pub use sae_arith;
 pub use sae_container;
 pub use sae_model;
+pub use sae_sas;
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

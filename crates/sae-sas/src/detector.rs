@@ -67,36 +67,67 @@ impl Detector {
     }
 
     /// The image of `scatterer`, row-major `[iy][ix]`, in 1/cm.
+    ///
+    /// Every model here scatters the same at `q` and `−q`, and the sample
+    /// points are symmetric about 0, so only half of them are evaluated;
+    /// for isotropic shapes only the distinct `|q|` are.
     pub fn image(&self, scatterer: &Scatterer) -> Result<Vec<f32>> {
         self.check()?;
         let prepared = scatterer.prepare()?;
+        let samples = self.sample_axis();
+        let grid = if scatterer.shape.is_oriented() {
+            centrosymmetric_grid(&samples, |qx, qy| prepared.intensity(qx, qy))
+        } else {
+            isotropic_grid(&samples, |qx, qy| prepared.intensity(qx, qy))
+        };
+        Ok(self.average_pixels(&grid))
+    }
+
+    /// The sample coordinates along one axis (`npix × oversample`),
+    /// exactly antisymmetric: `a[N−1−j] = −a[j]`.
+    fn sample_axis(&self) -> Vec<f64> {
         let d = self.pixel_width();
         let s = self.oversample;
-        let offsets: Vec<f64> = (0..s).map(|k| ((k as f64 + 0.5) / s as f64 - 0.5) * d).collect();
+        let n = self.npix * s;
+        let mut axis: Vec<f64> = (0..n)
+            .map(|j| {
+                let (i, k) = (j / s, j % s);
+                -self.qmax + (i as f64 + 0.5) * d + ((k as f64 + 0.5) / s as f64 - 0.5) * d
+            })
+            .collect();
+        for j in 0..n / 2 {
+            axis[n - 1 - j] = -axis[j];
+        }
+        if n % 2 == 1 {
+            axis[n / 2] = 0.0;
+        }
+        axis
+    }
+
+    /// Pixel means of the sample grid (row-major, `N = npix·oversample` per side).
+    fn average_pixels(&self, grid: &[f64]) -> Vec<f32> {
+        let s = self.oversample;
+        let n = self.npix * s;
         let centres = self.centres();
         let mut image = vec![0f32; self.npix * self.npix];
         for (iy, row) in image.chunks_mut(self.npix).enumerate() {
-            let qy = centres[iy];
             for (ix, pixel) in row.iter_mut().enumerate() {
-                let qx = centres[ix];
                 if let Some(r) = self.beam_stop
-                    && qx * qx + qy * qy < r * r
+                    && centres[ix] * centres[ix] + centres[iy] * centres[iy] < r * r
                 {
-                    *pixel = 0.0;
                     continue;
                 }
                 let mut sum = 0.0;
-                for &oy in &offsets {
-                    for &ox in &offsets {
-                        sum += prepared.intensity(qx + ox, qy + oy);
+                for jy in iy * s..(iy + 1) * s {
+                    for jx in ix * s..(ix + 1) * s {
+                        sum += grid[jy * n + jx];
                     }
                 }
                 *pixel = (sum / (s * s) as f64) as f32;
             }
         }
-        Ok(image)
+        image
     }
-
     /// Images of many scatterers, in parallel, concatenated.
     pub fn images(&self, scatterers: &[Scatterer]) -> Result<Vec<f32>> {
         let images: Vec<Vec<f32>> = scatterers
@@ -105,6 +136,49 @@ impl Detector {
             .collect::<Result<_>>()?;
         Ok(images.concat())
     }
+}
+
+/// `f` on the grid `axis × axis`, using `f(−q) = f(q)`: the lower half of the
+/// rows mirrors the upper half.
+fn centrosymmetric_grid(axis: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let n = axis.len();
+    let mut grid = vec![0.0; n * n];
+    let half = n.div_ceil(2);
+    for jy in 0..half {
+        for jx in 0..n {
+            grid[jy * n + jx] = f(axis[jx], axis[jy]);
+        }
+    }
+    for jy in half..n {
+        for jx in 0..n {
+            grid[jy * n + jx] = grid[(n - 1 - jy) * n + (n - 1 - jx)];
+        }
+    }
+    grid
+}
+
+/// `f` on the grid `axis × axis` for an `f` of `|q|` alone: each distinct
+/// pair of `|qx|`, `|qy|` is evaluated once.
+fn isotropic_grid(axis: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let n = axis.len();
+    let half = n.div_ceil(2);
+    // Folded index: j and N−1−j share |q| along an axis.
+    let fold = |j: usize| if j < half { j } else { n - 1 - j };
+    let mut table = vec![0.0; half * half];
+    for u in 0..half {
+        for v in 0..=u {
+            let value = f(axis[u], axis[v]);
+            table[u * half + v] = value;
+            table[v * half + u] = value;
+        }
+    }
+    let mut grid = vec![0.0; n * n];
+    for jy in 0..n {
+        for jx in 0..n {
+            grid[jy * n + jx] = table[fold(jy) * half + fold(jx)];
+        }
+    }
+    grid
 }
 
 /// Replaces each pixel by a Poisson count with mean proportional to it, the

@@ -34,3 +34,8 @@ pub use scatterer::{HardSphere, Prepared, Scatterer};
 pub use shape::Shape;
 pub use sidecar::{ImageParams, QGrid, Sidecar};
 pub use structure::hard_sphere;
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

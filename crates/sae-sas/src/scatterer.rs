@@ -88,8 +88,19 @@ impl Scatterer {
             None => None,
         };
         let factor = if volume != 0.0 { self.scale / volume } else { 0.0 };
+        // One polydisperse parameter (the usual case): keep its points for the
+        // shapes' shortcut sums.
+        let single = match self.polydispersity.as_slice() {
+            [pd] => Some((
+                pd.parameter.clone(),
+                pd.points(self.shape.size(&pd.parameter).unwrap_or(0.0))?,
+            )),
+            _ => None,
+        };
         Ok(Prepared {
             orientation: self.shape.orientation(),
+            shape: self.shape,
+            single,
             configs,
             scale_over_volume: factor * structure.map_or(1.0, |(_, phi)| phi),
             structure,
@@ -102,6 +113,9 @@ impl Scatterer {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     orientation: Orientation,
+    shape: Shape,
+    /// The points of the only polydisperse parameter, if exactly one.
+    single: Option<(String, Vec<(f64, f64)>)>,
     configs: Vec<(Shape, f64)>,
     scale_over_volume: f64,
     structure: Option<(f64, f64)>,
@@ -112,7 +126,11 @@ impl Prepared {
     /// `I(qx, qy)` in 1/cm.
     pub fn intensity(&self, qx: f64, qy: f64) -> f64 {
         let q = self.orientation.apply(qx, qy);
-        let f2: f64 = self.configs.iter().map(|(shape, w)| w * shape.f2(&q)).sum();
+        let shortcut = self
+            .single
+            .as_ref()
+            .and_then(|(param, points)| self.shape.f2_sum(&q, param, points));
+        let f2 = shortcut.unwrap_or_else(|| self.configs.iter().map(|(shape, w)| w * shape.f2(&q)).sum());
         let s = self.structure.map_or(1.0, |(r, phi)| hard_sphere(q.q, r, phi));
         self.scale_over_volume * f2 * s + self.background
     }

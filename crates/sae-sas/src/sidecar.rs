@@ -213,7 +213,7 @@ impl ImageParams {
                 }
             };
             let npts = number_or(p, &format!("{parameter}_pd_n"), 35.0)?;
-            if !(npts >= 1.0 && npts <= 1e5 && npts.fract() == 0.0) {
+            if !((1.0..=1e5).contains(&npts) && npts.fract() == 0.0) {
                 return Err(invalid(
                     &format!("{parameter}_pd_n"),
                     format!("{npts} is not a point count"),

@@ -34,6 +34,135 @@ pub fn j1c(x: f64) -> f64 {
     }
 }
 
+/// A function tabulated with its derivative at `x = k/64` on `[0, 4096]`,
+/// evaluated by cubic Hermite interpolation (error below 1e-10 for the
+/// bounded, smooth amplitudes here; the tests check it).
+struct HermiteTable {
+    points: Vec<(f64, f64)>,
+}
+
+const TABLE_STEP: f64 = 1.0 / 64.0;
+const TABLE_INV_STEP: f64 = 64.0;
+const TABLE_END: f64 = 4096.0;
+
+impl HermiteTable {
+    fn new(f: impl Fn(f64) -> f64, df: impl Fn(f64) -> f64) -> Self {
+        let n = (TABLE_END * TABLE_INV_STEP) as usize + 1;
+        let points = (0..n)
+            .map(|k| {
+                let x = k as f64 * TABLE_STEP;
+                (f(x), df(x))
+            })
+            .collect();
+        Self { points }
+    }
+
+    /// The interpolated value at `|x|`, or `None` beyond the table.
+    #[inline]
+    fn eval(&self, x: f64) -> Option<f64> {
+        let pos = x.abs() * TABLE_INV_STEP;
+        let i = pos as usize;
+        let (&(y0, d0), &(y1, d1)) = (self.points.get(i)?, self.points.get(i + 1)?);
+        let t = pos - i as f64;
+        let t2 = t * t;
+        let t3 = t2 * t;
+        let h00 = 2.0 * t3 - 3.0 * t2 + 1.0;
+        let h10 = t3 - 2.0 * t2 + t;
+        let h01 = -2.0 * t3 + 3.0 * t2;
+        let h11 = t3 - t2;
+        Some(h00 * y0 + h01 * y1 + TABLE_STEP * (h10 * d0 + h11 * d1))
+    }
+}
+
+macro_rules! tabulated {
+    ($(#[$doc:meta])* $name:ident, $exact:ident, $derivative:ident) => {
+        $(#[$doc])*
+        #[inline]
+        pub fn $name(x: f64) -> f64 {
+            static TABLE: std::sync::OnceLock<HermiteTable> = std::sync::OnceLock::new();
+            TABLE
+                .get_or_init(|| HermiteTable::new($exact, $derivative))
+                .eval(x)
+                .unwrap_or_else(|| $exact(x))
+        }
+    };
+}
+
+tabulated!(
+    /// [`j1c`] from a table: several times faster, within 1e-10 absolute
+    /// (tested), for the sums over polydispersity points. Exact beyond 4 096.
+    j1c_fast,
+    j1c,
+    j1c_derivative
+);
+
+tabulated!(
+    /// [`sinc`] from a table, like [`j1c_fast`].
+    sinc_fast,
+    sinc,
+    sinc_derivative
+);
+
+tabulated!(
+    /// [`sph_j1c`] from a table, like [`j1c_fast`].
+    sph_j1c_fast,
+    sph_j1c,
+    sph_j1c_derivative
+);
+
+/// `d/dx [sin x / x] = (x cos x − sin x)/x²`.
+fn sinc_derivative(x: f64) -> f64 {
+    if x.abs() < 1e-3 {
+        return -x / 3.0 + x * x * x / 30.0;
+    }
+    (x * x.cos() - x.sin()) / (x * x)
+}
+
+/// `d/dx [3 j₁(x)/x] = −3 j₂(x)/x`, `j₂ = (3/x² − 1) sin x/x − 3 cos x/x²`.
+fn sph_j1c_derivative(x: f64) -> f64 {
+    if x.abs() < 0.1 {
+        // −x/5 + x³/70 − x⁵/2520
+        let x2 = x * x;
+        return x * (-1.0 / 5.0 + x2 * (1.0 / 70.0 - x2 / 2520.0));
+    }
+    let (s, c) = x.sin_cos();
+    let j2 = (3.0 / (x * x) - 1.0) * s / x - 3.0 * c / (x * x);
+    -3.0 * j2 / x
+}
+
+/// `d/dx [2J₁(x)/x] = −2 J₂(x)/x`, with `J₂ = (2/x) J₁ − J₀`.
+fn j1c_derivative(x: f64) -> f64 {
+    if x.abs() < 1e-3 {
+        // −x/4 + x³/96
+        return -x / 4.0 + x * x * x / 96.0;
+    }
+    let j2 = 2.0 / x * bessel_j1(x) - bessel_j0(x);
+    -2.0 * j2 / x
+}
+
+/// The Bessel function of the first kind of order zero, `J₀(x)`, by the
+/// same three methods as [`bessel_j1`].
+pub fn bessel_j0(x: f64) -> f64 {
+    let ax = x.abs();
+    if ax < 8.0 {
+        let h2 = 0.25 * ax * ax;
+        let mut term = 1.0;
+        let mut sum = 1.0;
+        for k in 1..60 {
+            term *= -h2 / (k as f64 * k as f64);
+            sum += term;
+            if term.abs() < 1e-17 * sum.abs().max(1e-300) {
+                break;
+            }
+        }
+        sum
+    } else if ax < 25.0 {
+        miller(ax).0
+    } else {
+        asymptotic(ax, 0.0)
+    }
+}
+
 /// The Bessel function of the first kind of order one, `J₁(x)`.
 ///
 /// Power series below 8, Miller's backward recurrence (normalised by
@@ -43,9 +172,9 @@ pub fn bessel_j1(x: f64) -> f64 {
     let value = if ax < 8.0 {
         series_j1(ax)
     } else if ax < 25.0 {
-        miller_j1(ax)
+        miller(ax).1
     } else {
-        asymptotic_j1(ax)
+        asymptotic(ax, 1.0)
     };
     // J₁ is odd.
     if x < 0.0 { -value } else { value }
@@ -66,10 +195,10 @@ fn series_j1(x: f64) -> f64 {
     sum
 }
 
-fn miller_j1(x: f64) -> f64 {
+/// `(J₀(x), J₁(x))` by Miller's backward recurrence.
+fn miller(x: f64) -> (f64, f64) {
     // Start well above x, at an even order, with arbitrary small values.
-    let start = ((x + 30.0 + 8.0 * x.sqrt()) as usize) | 1;
-    let start = start + 1;
+    let start = (((x + 30.0 + 8.0 * x.sqrt()) as usize) | 1) + 1;
     let (mut next, mut current) = (0.0f64, 1e-30f64);
     let mut norm = 0.0;
     let mut j1 = 0.0;
@@ -93,13 +222,14 @@ fn miller_j1(x: f64) -> f64 {
             j1 *= 1e-250;
         }
     }
-    j1 / norm
+    (current / norm, j1 / norm)
 }
 
-fn asymptotic_j1(x: f64) -> f64 {
-    // μ = 4ν² = 4. P = Σ (−1)^k a_{2k}/x^{2k}, Q = Σ (−1)^k a_{2k+1}/x^{2k+1},
+/// `J_ν(x)` for ν = 0 or 1 by Hankel's asymptotic expansion (x ≥ 25).
+fn asymptotic(x: f64, nu: f64) -> f64 {
+    // μ = 4ν². P = Σ (−1)^k a_{2k}/x^{2k}, Q = Σ (−1)^k a_{2k+1}/x^{2k+1},
     // with a_k = Π_{j=1..k} (μ − (2j−1)²) / (k! 8^k).
-    let mu = 4.0;
+    let mu = 4.0 * nu * nu;
     let mut p = 1.0;
     let mut q = 0.0;
     let mut term = 1.0f64;
@@ -116,7 +246,7 @@ fn asymptotic_j1(x: f64) -> f64 {
             _ => p += term,
         }
     }
-    let chi = x - 0.75 * PI;
+    let chi = x - (0.5 * nu + 0.25) * PI;
     (2.0 / (PI * x)).sqrt() * (p * chi.cos() - q * chi.sin())
 }
 
@@ -155,10 +285,44 @@ mod tests {
     #[test]
     fn methods_agree_where_they_hand_over() {
         for x in [7.5, 8.0, 8.5] {
-            assert!((series_j1(x) - miller_j1(x)).abs() < 1e-14, "{x}");
+            assert!((series_j1(x) - miller(x).1).abs() < 1e-14, "{x}");
         }
         for x in [24.0, 25.0, 30.0] {
-            assert!((miller_j1(x) - asymptotic_j1(x)).abs() < 1e-14, "{x}");
+            assert!((miller(x).1 - asymptotic(x, 1.0)).abs() < 1e-14, "{x}");
+            assert!((miller(x).0 - asymptotic(x, 0.0)).abs() < 1e-14, "{x}");
+        }
+    }
+
+    #[test]
+    fn j0_matches_reference_values() {
+        // scipy.special.j0
+        for (x, want) in [
+            (0.5, 0.938469807240813),
+            (1.0, 0.7651976865579665),
+            (10.0, -0.24593576445134832),
+            (30.0, -0.08636798358104031),
+        ] {
+            assert!((bessel_j0(x) - want).abs() < 2e-14, "J0({x}) = {}", bessel_j0(x));
+        }
+    }
+
+    #[test]
+    fn tabulated_functions_are_close_to_the_direct_ones() {
+        type Pair = (fn(f64) -> f64, fn(f64) -> f64, &'static str);
+        let pairs: [Pair; 3] = [
+            (j1c_fast, j1c, "j1c"),
+            (sinc_fast, sinc, "sinc"),
+            (sph_j1c_fast, sph_j1c, "sph_j1c"),
+        ];
+        for (fast, exact, name) in pairs {
+            let mut worst = 0.0f64;
+            let mut x = 0.0;
+            while x < 4200.0 {
+                worst = worst.max((fast(x) - exact(x)).abs());
+                x += 0.0137 + x * 1e-3;
+            }
+            assert!(worst < 1e-10, "{name}: worst absolute difference {worst:e}");
+            assert_eq!(fast(-3.0), fast(3.0));
         }
     }
 
