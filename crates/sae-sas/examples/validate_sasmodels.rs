@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let detector = sidecar.detector()?;
     let pixels = detector.npix * detector.npix;
     let started = Instant::now();
-    let results: Vec<(String, f64, f64)> = sidecar
+    let results: Vec<(String, f64, f64, usize)> = sidecar
         .images
         .par_iter()
         .enumerate()
@@ -49,21 +49,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(|s| format!("@{s}"))
                     .unwrap_or_default()
             );
-            (label, (num / den).sqrt(), worst)
+            (label, (num / den).sqrt(), worst, i)
         })
         .collect();
     let seconds = started.elapsed().as_secs_f64();
-    let mut by_model: BTreeMap<String, (usize, f64, f64)> = BTreeMap::new();
-    for (label, rel, worst) in &results {
-        let e = by_model.entry(label.clone()).or_insert((0, 0.0, 0.0));
+    let mut by_model: BTreeMap<String, (usize, f64, f64, usize)> = BTreeMap::new();
+    for (label, rel, worst, index) in &results {
+        let e = by_model.entry(label.clone()).or_insert((0, 0.0, 0.0, 0));
         e.0 += 1;
-        e.1 = e.1.max(*rel);
+        if *rel > e.1 {
+            e.1 = *rel;
+            e.3 = *index;
+        }
         e.2 = e.2.max(*worst);
     }
-    println!("| model | images | worst relative L2 | worst per-pixel relative |");
+    println!("| model | images | worst relative L2 (image) | worst per-pixel relative |");
     println!("| --- | ---: | ---: | ---: |");
-    for (label, (count, rel, worst)) in &by_model {
-        println!("| {label} | {count} | {rel:.2e} | {worst:.2e} |");
+    for (label, (count, rel, worst, index)) in &by_model {
+        println!("| {label} | {count} | {rel:.2e} (#{index}) | {worst:.2e} |");
     }
     let worst = results.iter().map(|r| r.1).fold(0.0, f64::max);
     println!(

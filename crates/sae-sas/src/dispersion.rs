@@ -49,10 +49,11 @@ pub struct Polydispersity {
 
 impl Polydispersity {
     /// `npts` points over `centre ± nsigma·σ` (those ≤ 0 dropped, as
-    /// sasmodels does for sizes) and their unnormalised weights.
+    /// sasmodels does for sizes) and their weights, normalised to sum to 1
+    /// as sasmodels' `get_weights` does.
     ///
-    /// The normalisation does not matter: intensities divide by the
-    /// weighted volume, which carries the same total weight.
+    /// The scale of the weights cancels in the intensity, but it matters for
+    /// the weight cutoff ([`Scatterer::pd_cutoff`](crate::Scatterer::pd_cutoff)).
     pub fn points(&self, centre: f64) -> Result<Vec<(f64, f64)>> {
         if !(self.width.is_finite() && self.width >= 0.0) {
             return Err(invalid(
@@ -95,8 +96,9 @@ impl Polydispersity {
             let w = match self.distribution {
                 Distribution::Gaussian => (-(x - centre) * (x - centre) / (2.0 * sigma * sigma)).exp(),
                 Distribution::Schulz => {
-                    // Shape of the Schulz density relative to its value at R = 1,
-                    // which keeps the exponent small for narrow distributions.
+                    // The density relative to its value at R = 1, which keeps
+                    // the exponent small for narrow distributions; the
+                    // normalisation below removes the constant.
                     let z = (centre / sigma) * (centre / sigma);
                     let r = x / centre;
                     ((z - 1.0) * r.ln() - z * (r - 1.0)).exp()
@@ -106,6 +108,42 @@ impl Polydispersity {
                 out.push((x, w));
             }
         }
+        let total: f64 = out.iter().map(|p| p.1).sum();
+        for p in &mut out {
+            p.1 /= total;
+        }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_sum_to_one_and_follow_the_density() {
+        let pd = Polydispersity {
+            parameter: "radius".into(),
+            width: 0.1,
+            npts: 201,
+            nsigma: 8.0,
+            distribution: Distribution::Schulz,
+        };
+        let points = pd.points(50.0).unwrap();
+        assert!((points.iter().map(|p| p.1).sum::<f64>() - 1.0).abs() < 1e-12);
+        // Normalised, the Schulz density of mean 50 and σ 5 integrates to 1.
+        let dx = points[1].0 - points[0].0;
+        let z: f64 = 100.0;
+        let density = |x: f64| {
+            let r = x / 50.0;
+            ((z - 1.0) * r.ln() - z * (r - 1.0)).exp()
+        };
+        let norm: f64 = points.iter().map(|p| density(p.0) * dx).sum();
+        for p in &points {
+            assert!((p.1 - density(p.0) * dx / norm).abs() < 1e-12);
+        }
+        // Points at or below zero are dropped.
+        let wide = Polydispersity { width: 0.5, ..pd };
+        assert!(wide.points(50.0).unwrap().iter().all(|p| p.0 > 0.0));
     }
 }

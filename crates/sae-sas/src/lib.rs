@@ -30,7 +30,7 @@ pub use dataset::{DatasetConfig, ModelRanges, Range};
 pub use detector::{Detector, poisson_noise};
 pub use dispersion::{Distribution, Polydispersity};
 pub use error::{Result, SasError};
-pub use scatterer::{HardSphere, Prepared, Scatterer};
+pub use scatterer::{DEFAULT_PD_CUTOFF, HardSphere, Prepared, Scatterer};
 pub use shape::Shape;
 pub use sidecar::{ImageParams, QGrid, Sidecar};
 pub use structure::hard_sphere;

@@ -5,6 +5,8 @@
 //! factor and every parameter in sasmodels' spelling (`radius`,
 //! `radius_pd`, `radius_pd_type`, `radius_pd_n`, `radius_pd_nsigma`,
 //! `volfraction`, `radius_effective_mode`, …). `q_grid` gives the detector.
+//! An optional `pd_cutoff` parameter sets the polydispersity weight cutoff;
+//! without it [`DEFAULT_PD_CUTOFF`] (1e-5) applies, as for the reference data.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,7 +17,7 @@ use serde_json::Value;
 use crate::detector::Detector;
 use crate::dispersion::{Distribution, Polydispersity};
 use crate::error::{Result, SasError, invalid};
-use crate::scatterer::{HardSphere, Scatterer};
+use crate::scatterer::{DEFAULT_PD_CUTOFF, HardSphere, Scatterer};
 use crate::shape::Shape;
 
 /// One image's model and parameters, as the sidecar lists it.
@@ -256,6 +258,7 @@ impl ImageParams {
             structure_factor,
             scale: number_or(p, "scale", 1.0)?,
             background: number_or(p, "background", 0.001)?,
+            pd_cutoff: number_or(p, "pd_cutoff", DEFAULT_PD_CUTOFF)?,
         })
     }
 }
