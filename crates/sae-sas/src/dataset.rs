@@ -1,27 +1,4 @@
 //! Random datasets: parameter ranges per model, a seeded sampler, parallel generation.
-//!
-//! The default ranges are those of the reference data (after the SAS-Temper
-//! study, Heller, Doucet & Archibald, SoftwareX 2021, with size caps for a
-//! 64×64 detector over ±0.3 1/Å):
-//!
-//! | model | parameter | range |
-//! | --- | --- | --- |
-//! | all | `sld` (or `sld_core`, `sld_shell`) | −0.56 … 8.0 (10⁻⁶/Å²) |
-//! | all | `sld_solvent` | −0.56 … 6.38 (10⁻⁶/Å²) |
-//! | sphere, core_shell_sphere, cylinder, core_shell_cylinder | `radius` | 10 … 1000 Å (log-uniform) |
-//! | core_shell_sphere | `thickness` | 1 … 100 Å (log-uniform) |
-//! | cylinder, core_shell_cylinder | `length` | 10 … 10 000 Å (log-uniform) |
-//! | core_shell_cylinder | `thickness` | 10 … 200 Å |
-//! | ellipsoid | `radius_polar`, `radius_equatorial` | 10 … 1000 Å (log-uniform) |
-//! | parallelepiped | `length_a`, `length_b`, `length_c` | 10 … 1000 Å (log-uniform) |
-//! | oriented models | `theta` / `phi` / `psi` | 0 … 90° / 0 … 360° / 0 … 360° |
-//!
-//! The main size parameter (`radius`; `radius_equatorial` for the ellipsoid,
-//! `length_a` for the parallelepiped) gets Schulz polydispersity of relative
-//! width 0 … 0.4 (35 points, 3σ). Sphere, core–shell sphere and ellipsoid get
-//! the hard-sphere structure factor with probability ½ (volume fraction
-//! 0 … 0.5, effective radius from the shape). Contrasts below 0.5 are redrawn.
-//! Scale 1, background 0.001 1/cm.
 
 use std::collections::BTreeMap;
 
@@ -72,6 +49,29 @@ pub struct ModelRanges {
 }
 
 /// Everything that defines a random dataset.
+///
+/// The default ranges are those of the reference data (after the SAS-Temper
+/// study, Heller, Doucet & Archibald, SoftwareX 2021, with size caps for a
+/// 64×64 detector over ±0.3 1/Å):
+///
+/// | model | parameter | range |
+/// | --- | --- | --- |
+/// | all | `sld` (or `sld_core`, `sld_shell`) | −0.56 … 8.0 (10⁻⁶/Å²) |
+/// | all | `sld_solvent` | −0.56 … 6.38 (10⁻⁶/Å²) |
+/// | sphere, core_shell_sphere, cylinder, core_shell_cylinder | `radius` | 10 … 1000 Å (log-uniform) |
+/// | core_shell_sphere | `thickness` | 1 … 100 Å (log-uniform) |
+/// | cylinder, core_shell_cylinder | `length` | 10 … 10 000 Å (log-uniform) |
+/// | core_shell_cylinder | `thickness` | 10 … 200 Å |
+/// | ellipsoid | `radius_polar`, `radius_equatorial` | 10 … 1000 Å (log-uniform) |
+/// | parallelepiped | `length_a`, `length_b`, `length_c` | 10 … 1000 Å (log-uniform) |
+/// | oriented models | `theta` / `phi` / `psi` | 0 … 90° / 0 … 360° / 0 … 360° |
+///
+/// The main size parameter (`radius`; `radius_equatorial` for the ellipsoid,
+/// `length_a` for the parallelepiped) gets Schulz polydispersity of relative
+/// width 0 … 0.4 (35 points, 3σ). Sphere, core–shell sphere and ellipsoid get
+/// the hard-sphere structure factor with probability ½ (volume fraction
+/// 0 … 0.5, effective radius from the shape). Contrasts below 0.5 are redrawn.
+/// Scale 1, background 0.001 1/cm.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetConfig {
     /// Models, chosen uniformly.

@@ -1,17 +1,4 @@
-//! Small-angle scattering (SAS) detector images computed as sasmodels (the
-//! modelling library of SasView) computes them, and loaders for real data.
-//!
-//! # Example
-//!
-//! ```
-//! use sae_sas::{Detector, Scatterer, Shape};
-//!
-//! let sphere = Shape::Sphere { sld: 4.0, sld_solvent: 1.0, radius: 50.0 };
-//! let image = Detector { oversample: 1, ..Detector::default() }.image(&Scatterer::new(sphere))?;
-//! assert_eq!(image.len(), 64 * 64);
-//! assert!(image.iter().all(|&v| v >= 0.001)); // background 0.001 1/cm
-//! # Ok::<(), sae_sas::SasError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -34,8 +21,3 @@ pub use scatterer::{DEFAULT_PD_CUTOFF, HardSphere, Prepared, Scatterer};
 pub use shape::Shape;
 pub use sidecar::{ImageParams, QGrid, Sidecar};
 pub use structure::hard_sphere;
-
-/// The README's example, compiled and run as a doctest so it stays true.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
