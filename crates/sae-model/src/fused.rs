@@ -43,14 +43,16 @@ impl Real for f64 {
     }
 }
 
-fn slice<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
+/// The contiguous part of a storage that a layout describes.
+pub(crate) fn slice<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
     match layout.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
         None => candle_core::bail!("fused kernel needs a contiguous tensor"),
     }
 }
 
-fn slice_mut<'a, T>(data: &'a mut [T], layout: &Layout) -> candle_core::Result<&'a mut [T]> {
+/// The contiguous part of a storage that a layout describes, mutably.
+pub(crate) fn slice_mut<'a, T>(data: &'a mut [T], layout: &Layout) -> candle_core::Result<&'a mut [T]> {
     match layout.contiguous_offsets() {
         Some((a, b)) => Ok(&mut data[a..b]),
         None => candle_core::bail!("fused kernel needs a contiguous tensor"),

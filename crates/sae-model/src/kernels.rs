@@ -10,22 +10,10 @@ use std::cell::RefCell;
 use candle_core::{CpuStorage, DType, InplaceOp2, Layout, Tensor};
 use rayon::prelude::*;
 
+use crate::fused::{slice, slice_mut};
+
 /// Elements per parallel chunk: large enough to amortise scheduling.
 const CHUNK: usize = 1 << 16;
-
-fn contiguous<'a, T>(data: &'a [T], layout: &Layout) -> candle_core::Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("fused kernel needs contiguous tensors"),
-    }
-}
-
-fn contiguous_mut<'a, T>(data: &'a mut [T], layout: &Layout) -> candle_core::Result<&'a mut [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&mut data[start..end]),
-        None => candle_core::bail!("fused kernel needs contiguous tensors"),
-    }
-}
 
 /// `grad ← grad · [activation > 0]`: back-propagation through a ReLU, with
 /// derivative 0 at 0 (PyTorch's convention; candle's own ReLU uses 1).
@@ -45,11 +33,11 @@ impl InplaceOp2 for ReluMask {
     ) -> candle_core::Result<()> {
         match (s1, s2) {
             (CpuStorage::F32(g), CpuStorage::F32(a)) => {
-                mask(contiguous_mut(g, l1)?, contiguous(a, l2)?);
+                mask(slice_mut(g, l1)?, slice(a, l2)?);
                 Ok(())
             }
             (CpuStorage::F64(g), CpuStorage::F64(a)) => {
-                mask(contiguous_mut(g, l1)?, contiguous(a, l2)?);
+                mask(slice_mut(g, l1)?, slice(a, l2)?);
                 Ok(())
             }
             _ => candle_core::bail!("relu-mask: unsupported dtypes"),
@@ -140,7 +128,7 @@ impl InplaceOp2 for FusedAdam<'_> {
         let (CpuStorage::F32(p), CpuStorage::F32(g)) = (s1, s2) else {
             candle_core::bail!("fused-adam: parameters and gradients must be f32");
         };
-        let (p, g) = (contiguous_mut(p, l1)?, contiguous(g, l2)?);
+        let (p, g) = (slice_mut(p, l1)?, slice(g, l2)?);
         let mut moments = self.moments.borrow_mut();
         let (m, v) = &mut *moments;
         if p.len() != g.len() || p.len() != m.len() || p.len() != v.len() {
