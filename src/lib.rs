@@ -1,8 +1,9 @@
 //! `sae-codec`: compression of scientific data with sparse overcomplete autoencoders.
 //!
 //! This is the facade crate: one dependency that brings the whole codec.
-//! Today it re-exports the entropy coder, the container format, the
-//! autoencoder and the SAS data sources; the end-to-end `Codec` joins next.
+//! [`Codec`] trains a sparse autoencoder on your data and compresses
+//! records into the container format; [`Metrics`] reports ratios and errors
+//! in the original units. The member crates are re-exported:
 //!
 //! * [`sae_arith`]: the standalone arithmetic (range) coder and its probability models.
 //! * [`sae_container`]: the versioned, checksummed file format for sparse latents.
@@ -22,6 +23,15 @@
 //! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+
+mod codec;
+mod error;
+mod metrics;
+pub mod transform;
+
+pub use codec::{Codec, CodecConfig, Selector};
+pub use error::{CodecError, Result};
+pub use metrics::{Metrics, Summary};
 
 pub use sae_arith;
 pub use sae_container;

@@ -1,0 +1,412 @@
+//! The codec: a trained model, its data transforms and its coding choices.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use sae_container::{
+    ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexCoding,
+    SparseLatent, Transform, ValueCoding,
+};
+use sae_model::candle_core::Device;
+use sae_model::{
+    Architecture, Autoencoder, ForwardDifference, Identity, ModelInfo, Progress, SparseCode, SparseSelector,
+    TrainConfig, TrainReport, Trainer, hex,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CodecError, Result};
+use crate::transform;
+
+/// Which sparse-structure selector `f` the penalty `λ‖f(z)‖₁` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Selector {
+    /// `f(z) = z`.
+    Identity,
+    /// `(f z)ᵢ = zᵢ₊₁ − zᵢ`.
+    ForwardDifference,
+}
+
+impl Selector {
+    fn boxed(self) -> Box<dyn SparseSelector> {
+        match self {
+            Self::Identity => Box::new(Identity),
+            Self::ForwardDifference => Box::new(ForwardDifference),
+        }
+    }
+}
+
+/// How to build and train a codec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodecConfig {
+    /// `m/n`.
+    pub hidden_ratio: f64,
+    /// `l/n`.
+    pub latent_ratio: f64,
+    /// The penalty's selector.
+    pub selector: Selector,
+    /// Training settings (λ control, epochs, batch, seed, …).
+    pub train: TrainConfig,
+    /// Transforms applied before the model, in order.
+    pub transforms: Vec<Transform>,
+    /// How nonzero values are stored.
+    pub value_coding: ValueCoding,
+    /// Fit the gap model on the training latents (else the reference Gaussian).
+    pub fit_gap_table: bool,
+    /// Latent entries at or below this are dropped when compressing.
+    pub threshold: f32,
+    /// Seed of the weight initialisation.
+    pub seed: u64,
+}
+
+impl Default for CodecConfig {
+    /// `(1, 2)` with the `z` selector, per-record L2 normalisation, f16 values,
+    /// a fitted gap table.
+    fn default() -> Self {
+        Self {
+            hidden_ratio: 1.0,
+            latent_ratio: 2.0,
+            selector: Selector::Identity,
+            train: TrainConfig::default(),
+            transforms: vec![Transform::PerRecordScale],
+            value_coding: ValueCoding::F16,
+            fit_gap_table: true,
+            threshold: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+/// What a codec stores beside its weights (JSON in the weights' metadata).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    record_shape: Vec<u64>,
+    selector: Selector,
+    transforms: Vec<TransformSpec>,
+    value_coding: ValueSpec,
+    gap_table: Option<Vec<u32>>,
+    threshold: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+enum TransformSpec {
+    Log { floor: f64 },
+    Log10 { floor: f64 },
+    Affine { scale: f64, offset: f64 },
+    PerRecordScale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+enum ValueSpec {
+    F32,
+    F16,
+    Bf16,
+}
+
+fn transform_spec(t: &Transform) -> Result<TransformSpec> {
+    Ok(match *t {
+        Transform::Log { floor } => TransformSpec::Log { floor },
+        Transform::Log10 { floor } => TransformSpec::Log10 { floor },
+        Transform::Affine { scale, offset } => TransformSpec::Affine { scale, offset },
+        Transform::PerRecordScale => TransformSpec::PerRecordScale,
+        _ => return Err(unsupported("transform", t)),
+    })
+}
+
+fn transform_of(t: TransformSpec) -> Transform {
+    match t {
+        TransformSpec::Log { floor } => Transform::Log { floor },
+        TransformSpec::Log10 { floor } => Transform::Log10 { floor },
+        TransformSpec::Affine { scale, offset } => Transform::Affine { scale, offset },
+        TransformSpec::PerRecordScale => Transform::PerRecordScale,
+    }
+}
+
+fn value_spec(v: &ValueCoding) -> Result<ValueSpec> {
+    Ok(match v {
+        ValueCoding::F32 => ValueSpec::F32,
+        ValueCoding::F16 => ValueSpec::F16,
+        ValueCoding::Bf16 => ValueSpec::Bf16,
+        other => return Err(unsupported("value coding", other)),
+    })
+}
+
+fn unsupported(name: &'static str, what: &dyn std::fmt::Debug) -> CodecError {
+    CodecError::InvalidConfig {
+        name,
+        reason: format!("{what:?} is not supported by the codec yet"),
+    }
+}
+
+/// Records per batch when encoding and decoding.
+const BATCH: usize = 512;
+
+/// A trained sparse autoencoder with its transforms and coding choices.
+///
+/// ```
+/// use sae_codec::{Codec, CodecConfig};
+/// use sae_codec::sae_model::{LambdaControl, TrainConfig};
+///
+/// // 64 records of 16 values: scaled copies of two patterns.
+/// let data: Vec<f32> = (0..64 * 16)
+///     .map(|i| { let (r, j) = (i / 16, i % 16); (1 + r % 5) as f32 * if (j < 8) == (r % 2 == 0) { 1.0 } else { 0.1 } })
+///     .collect();
+/// let config = CodecConfig {
+///     train: TrainConfig { epochs: 20, batch_size: 16, learning_rate: 1e-2, lambda: LambdaControl::Fixed(1e-3), ..TrainConfig::default() },
+///     ..CodecConfig::default()
+/// };
+/// let (codec, _report) = Codec::train(&data, &[16], &config, |_| {})?;
+/// let bytes = codec.compress(&data)?;
+/// let back = codec.decompress(&bytes)?;
+/// assert_eq!(back.len(), data.len());
+/// # Ok::<(), sae_codec::CodecError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Codec {
+    model: Autoencoder,
+    lambda: f64,
+    settings: Settings,
+    fingerprint: [u8; 32],
+}
+
+impl Codec {
+    /// Trains a codec on `data`, records of shape `record_shape`, row-major.
+    pub fn train(
+        data: &[f32],
+        record_shape: &[usize],
+        config: &CodecConfig,
+        progress: impl FnMut(&Progress),
+    ) -> Result<(Self, TrainReport)> {
+        let n = record_len(record_shape)?;
+        check_data(data, n)?;
+        let transforms = config
+            .transforms
+            .iter()
+            .map(transform_spec)
+            .collect::<Result<Vec<_>>>()?;
+        let mut transformed = data.to_vec();
+        for record in transformed.chunks_mut(n) {
+            transform::forward(&config.transforms, record)?;
+        }
+        let arch = Architecture::from_ratios(n, config.hidden_ratio, config.latent_ratio)?;
+        let mut model = Autoencoder::new(arch, &Device::Cpu, config.seed)?;
+        let trainer = Trainer::new(config.train.clone(), config.selector.boxed());
+        let report = trainer.train(&mut model, &transformed, progress)?;
+        let gap_table = if config.fit_gap_table {
+            let codes = model.encode_sparse(&transformed, config.threshold)?;
+            let latents = codes
+                .into_iter()
+                .map(|c| SparseLatent::new(arch.latent as u32, c.indices, c.values))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            match IndexCoding::fitted(&latents, arch.latent as u32, 16)? {
+                IndexCoding::Table { frequencies } => Some(frequencies),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let settings = Settings {
+            record_shape: record_shape.iter().map(|&d| d as u64).collect(),
+            selector: config.selector,
+            transforms,
+            value_coding: value_spec(&config.value_coding)?,
+            gap_table,
+            threshold: config.threshold,
+        };
+        let fingerprint = model.fingerprint()?;
+        Ok((
+            Self {
+                model,
+                lambda: report.final_lambda,
+                settings,
+                fingerprint,
+            },
+            report,
+        ))
+    }
+
+    /// The autoencoder.
+    pub fn model(&self) -> &Autoencoder {
+        &self.model
+    }
+
+    /// Shape of one record.
+    pub fn record_shape(&self) -> Vec<usize> {
+        self.settings.record_shape.iter().map(|&d| d as usize).collect()
+    }
+
+    /// SHA-256 of the weights, as containers record it.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    fn transforms(&self) -> Vec<Transform> {
+        self.settings
+            .transforms
+            .iter()
+            .copied()
+            .map(transform_of)
+            .collect()
+    }
+
+    fn header(&self) -> Header {
+        let latent = self.model.architecture().latent as u32;
+        let mut header = Header::new(self.settings.record_shape.clone(), ElementType::F32, latent);
+        header.index_coding = match &self.settings.gap_table {
+            Some(frequencies) => IndexCoding::Table {
+                frequencies: frequencies.clone(),
+            },
+            None => IndexCoding::reference(),
+        };
+        header.value_coding = match self.settings.value_coding {
+            ValueSpec::F32 => ValueCoding::F32,
+            ValueSpec::F16 => ValueCoding::F16,
+            ValueSpec::Bf16 => ValueCoding::Bf16,
+        };
+        header.transforms = self.transforms();
+        header.fingerprint = Some(Fingerprint {
+            algorithm: HashAlgorithm::Sha256,
+            digest: self.fingerprint,
+        });
+        header.model_name = Some(format!(
+            "sae {} {:?}",
+            self.model.architecture(),
+            self.settings.selector
+        ));
+        header
+    }
+
+    /// Compresses records (row-major, the codec's record shape) into container bytes.
+    pub fn compress(&self, records: &[f32]) -> Result<Vec<u8>> {
+        let n = self.model.architecture().input;
+        check_data(records, n)?;
+        let transforms = self.transforms();
+        let mut writer = ContainerWriter::new(Vec::new(), self.header())?;
+        for batch in records.chunks(BATCH * n) {
+            let mut transformed = batch.to_vec();
+            let mut scales = Vec::with_capacity(batch.len() / n);
+            for record in transformed.chunks_mut(n) {
+                scales.push(transform::forward(&transforms, record)?);
+            }
+            let codes = self.model.encode_sparse(&transformed, self.settings.threshold)?;
+            for (code, scale) in codes.into_iter().zip(scales) {
+                let latent =
+                    SparseLatent::new(self.model.architecture().latent as u32, code.indices, code.values)?;
+                let extras: Vec<Extra> = scale.map(Extra::scale).into_iter().collect();
+                writer.append_with_extras(&latent, &extras)?;
+            }
+        }
+        Ok(writer.finish()?)
+    }
+
+    /// Decompresses container bytes made by this codec into records.
+    ///
+    /// A container made with another model is refused
+    /// ([`CodecError::ModelMismatch`]): its latents mean nothing to this one.
+    pub fn decompress(&self, bytes: &[u8]) -> Result<Vec<f32>> {
+        let mut reader = ContainerReader::open(Cursor::new(bytes))?;
+        let found = reader.header().fingerprint.map(|f| f.digest);
+        if found != Some(self.fingerprint) {
+            return Err(CodecError::ModelMismatch {
+                expected: hex(&self.fingerprint),
+                found: found.map_or_else(|| "none".into(), |d| hex(&d)),
+            });
+        }
+        let transforms = reader.header().transforms.clone();
+        let n = self.model.architecture().input;
+        let mut out = Vec::with_capacity(reader.len() * n);
+        let count = reader.len();
+        let mut start = 0;
+        while start < count {
+            let end = (start + BATCH).min(count);
+            let mut codes = Vec::with_capacity(end - start);
+            let mut scales = Vec::with_capacity(end - start);
+            for i in start..end {
+                let record = reader.get(i)?;
+                scales.push(record.scale());
+                let (_, indices, values) = record.latent.into_parts();
+                codes.push(SparseCode { indices, values });
+            }
+            let mut decoded = self.model.decode_sparse(&codes)?;
+            for (record, scale) in decoded.chunks_mut(n).zip(scales) {
+                transform::inverse(&transforms, record, scale)?;
+            }
+            out.extend(decoded);
+            start = end;
+        }
+        Ok(out)
+    }
+
+    /// Saves the codec: weights in safetensors, settings in its metadata.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let mut info = ModelInfo::new(self.model_selector_name(), self.lambda);
+        let settings = serde_json::to_string(&self.settings).map_err(|e| CodecError::InvalidConfig {
+            name: "settings",
+            reason: e.to_string(),
+        })?;
+        info.extra.insert("codec".into(), settings);
+        Ok(self.model.save(path, &info)?)
+    }
+
+    fn model_selector_name(&self) -> String {
+        self.settings.selector.boxed().name()
+    }
+
+    /// Loads a codec saved with [`save`](Self::save).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let (model, info) = Autoencoder::load(path, &Device::Cpu)?;
+        let text = info.extra.get("codec").ok_or_else(|| CodecError::InvalidConfig {
+            name: "weights file",
+            reason: "no `codec` settings in its metadata (not saved by Codec::save)".into(),
+        })?;
+        let settings: Settings = serde_json::from_str(text).map_err(|e| CodecError::InvalidConfig {
+            name: "codec settings",
+            reason: e.to_string(),
+        })?;
+        if record_len(
+            &settings
+                .record_shape
+                .iter()
+                .map(|&d| d as usize)
+                .collect::<Vec<_>>(),
+        )? != model.architecture().input
+        {
+            return Err(CodecError::InvalidConfig {
+                name: "codec settings",
+                reason: "record shape does not match the network's input".into(),
+            });
+        }
+        let fingerprint = model.fingerprint()?;
+        Ok(Self {
+            model,
+            lambda: info.lambda,
+            settings,
+            fingerprint,
+        })
+    }
+}
+
+fn record_len(shape: &[usize]) -> Result<usize> {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    match n {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(CodecError::Shape {
+            reason: format!("record shape {shape:?} is empty or overflows"),
+        }),
+    }
+}
+
+fn check_data(data: &[f32], n: usize) -> Result<()> {
+    if data.is_empty() || !data.len().is_multiple_of(n) {
+        return Err(CodecError::Shape {
+            reason: format!(
+                "{} values are not a whole, nonzero number of records of {n}",
+                data.len()
+            ),
+        });
+    }
+    if let Some(position) = data.iter().position(|v| !v.is_finite()) {
+        return Err(CodecError::NonFinite { position });
+    }
+    Ok(())
+}
