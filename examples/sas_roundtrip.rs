@@ -24,7 +24,10 @@ use sae_codec::{Codec, CodecConfig, Metrics};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -72,7 +75,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..CodecConfig::default()
     };
     let bar = ProgressBar::new(epochs as u64);
-    bar.set_style(ProgressStyle::with_template("training {bar:30} epoch {pos}/{len} {msg} [{elapsed}<{eta}]")?);
+    bar.set_style(ProgressStyle::with_template(
+        "training {bar:30} epoch {pos}/{len} {msg} [{elapsed}<{eta}]",
+    )?);
     let started = Instant::now();
     let (codec, report) = Codec::train(&train, &[detector.npix, detector.npix], &config, |p| {
         if let Some(v) = p.validation {
@@ -95,21 +100,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let decompress_seconds = started.elapsed().as_secs_f64();
 
     let mut reader = ContainerReader::open(Cursor::new(&bytes))?;
-    let nnz: Vec<usize> = (0..reader.len()).map(|i| reader.get(i).map(|r| r.latent.nnz())).collect::<Result<_, _>>()?;
+    let nnz: Vec<usize> = (0..reader.len())
+        .map(|i| reader.get(i).map(|r| r.latent.nnz()))
+        .collect::<Result<_, _>>()?;
     let sizes = reader.size_report()?;
     let m = Metrics::compute(&test, &back, pixels, Some(&nnz), Some(bytes.len() as u64))?;
     let ratio = m.values_per_nonzero.expect("nonzeros given");
 
     println!("\n| quantity | value |");
     println!("| --- | ---: |");
-    println!("| network | ({hidden}, {latent}), λ = {lambda}, {} epochs |", report.epochs_run);
+    println!(
+        "| network | ({hidden}, {latent}), λ = {lambda}, {} epochs |",
+        report.epochs_run
+    );
     println!("| training time | {train_seconds:.0} s |");
     println!("| test images | {} |", m.records);
-    println!("| relative L2 error: mean / median / max | {:.3e} / {:.3e} / {:.3e} |", m.rel_l2.mean, m.rel_l2.p50, m.rel_l2.max);
+    println!(
+        "| relative L2 error: mean / median / max | {:.3e} / {:.3e} / {:.3e} |",
+        m.rel_l2.mean, m.rel_l2.p50, m.rel_l2.max
+    );
     println!("| PSNR | {:.1} dB |", m.psnr_db);
-    println!("| nonzero latents per image: mean | {:.1} |", nnz.iter().sum::<usize>() as f64 / nnz.len() as f64);
-    println!("| pixels per nonzero (paper's ratio): mean / min / max | {:.0} / {:.0} / {:.0} |", ratio.mean, ratio.min, ratio.max);
-    println!("| true byte ratio (f32 bytes / file bytes) | {:.1}× |", m.byte_ratio.unwrap_or(f64::NAN));
+    println!(
+        "| nonzero latents per image: mean | {:.1} |",
+        nnz.iter().sum::<usize>() as f64 / nnz.len() as f64
+    );
+    println!(
+        "| pixels per nonzero (paper's ratio): mean / min / max | {:.0} / {:.0} / {:.0} |",
+        ratio.mean, ratio.min, ratio.max
+    );
+    println!(
+        "| true byte ratio (f32 bytes / file bytes) | {:.1}× |",
+        m.byte_ratio.unwrap_or(f64::NAN)
+    );
     println!(
         "| file: header / indices / values / framing+footer | {} / {} / {} / {} bytes |",
         sizes.header,
@@ -117,8 +139,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes.record_totals.values,
         sizes.record_totals.framing + sizes.record_totals.extras + sizes.footer
     );
-    println!("| compress | {:.0} images/s |", m.records as f64 / compress_seconds);
-    println!("| decompress | {:.0} images/s |", m.records as f64 / decompress_seconds);
-    println!("\nwrote {} (container), model.safetensors and test.json in {}", path.display(), out.display());
+    println!(
+        "| compress | {:.0} images/s |",
+        m.records as f64 / compress_seconds
+    );
+    println!(
+        "| decompress | {:.0} images/s |",
+        m.records as f64 / decompress_seconds
+    );
+    println!(
+        "\nwrote {} (container), model.safetensors and test.json in {}",
+        path.display(),
+        out.display()
+    );
     Ok(())
 }
