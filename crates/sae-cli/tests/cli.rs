@@ -1,0 +1,252 @@
+//! The `sae` binary end to end, on small simulated images, and its answers
+//! to bad inputs: one `error:` line and a non-zero exit, never a panic.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use sae_codec::sae_sas::loaders::{Array, read_npy, write_npy};
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sae-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn sae() -> Command {
+    Command::cargo_bin("sae").unwrap()
+}
+
+fn ok(args: &[&str]) {
+    sae().args(args).assert().success();
+}
+
+/// Runs a failing command and checks the one-line error.
+fn fails(args: &[&str], needle: &str) {
+    sae()
+        .args(args)
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains(needle))
+        .stderr(predicate::str::contains("panicked").not())
+        .stderr(predicate::function(|s: &str| s.trim_end().lines().count() == 1));
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn train(d: &Path, data: &Path, model: &Path, seed: &str) {
+    ok(&[
+        "train",
+        "-i",
+        p(data),
+        "-o",
+        p(model),
+        "--arch",
+        "1,2",
+        "--epochs",
+        "2",
+        "--batch",
+        "16",
+        "--seed",
+        seed,
+    ]);
+    let _ = d;
+}
+
+#[test]
+fn simulate_train_compress_decompress_inspect_eval() {
+    let d = dir("flow");
+    let (train_npy, again, model, sae_file, recon) = (
+        d.join("train.npy"),
+        d.join("again.npy"),
+        d.join("m.safetensors"),
+        d.join("out.sae"),
+        d.join("recon.npy"),
+    );
+    ok(&[
+        "simulate",
+        "--count",
+        "40",
+        "--seed",
+        "1",
+        "--npix",
+        "16",
+        "--oversample",
+        "1",
+        "-o",
+        p(&train_npy),
+    ]);
+    assert!(d.join("train.json").exists());
+    // The sidecar reproduces the images exactly.
+    ok(&["simulate", "--params", p(&d.join("train.json")), "-o", p(&again)]);
+    assert_eq!(read_npy(&train_npy).unwrap(), read_npy(&again).unwrap());
+
+    train(&d, &train_npy, &model, "3");
+    ok(&[
+        "compress",
+        "-m",
+        p(&model),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&sae_file),
+    ]);
+    sae()
+        .args(["inspect", p(&sae_file), "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"records\": 40"));
+    sae()
+        .args(["inspect", p(&sae_file)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("records"));
+    ok(&["decompress", "-m", p(&model), "-i", p(&sae_file), "-o", p(&recon)]);
+    assert_eq!(read_npy(&recon).unwrap().shape, [40, 16, 16]);
+    sae()
+        .args([
+            "eval",
+            "--reference",
+            p(&train_npy),
+            "--reconstruction",
+            p(&recon),
+            "--container",
+            p(&sae_file),
+            "--json",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("rel_l2").and(predicate::str::contains("byte_ratio")));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors() {
+    let d = dir("bad");
+    let (data, model, other, sae_file) = (
+        d.join("x.npy"),
+        d.join("m.safetensors"),
+        d.join("o.safetensors"),
+        d.join("x.sae"),
+    );
+    ok(&[
+        "simulate",
+        "--count",
+        "20",
+        "--seed",
+        "2",
+        "--npix",
+        "8",
+        "--oversample",
+        "1",
+        "-o",
+        p(&data),
+    ]);
+    train(&d, &data, &model, "1");
+    train(&d, &data, &other, "2");
+
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&model),
+            "-i",
+            p(&d.join("missing.npy")),
+            "-o",
+            p(&sae_file),
+        ],
+        "missing.npy",
+    );
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&d.join("nope.safetensors")),
+            "-i",
+            p(&data),
+            "-o",
+            p(&sae_file),
+        ],
+        "loading model",
+    );
+    // Raw input whose size does not match the shape given.
+    let raw = d.join("x.f32");
+    std::fs::write(&raw, vec![0u8; 100]).unwrap();
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&model),
+            "-i",
+            p(&raw),
+            "--shape",
+            "2,8,8",
+            "-o",
+            p(&sae_file),
+        ],
+        "shape",
+    );
+    // Images of another shape than the model's records.
+    let wrong = d.join("wrong.npy");
+    write_npy(&wrong, &Array::new(vec![2, 4, 4], vec![1.0; 32]).unwrap()).unwrap();
+    fails(
+        &["compress", "-m", p(&model), "-i", p(&wrong), "-o", p(&sae_file)],
+        "do not fit",
+    );
+    // NaN and infinity.
+    let nan = d.join("nan.npy");
+    let mut values = vec![1.0f32; 2 * 64];
+    values[70] = f32::NAN;
+    write_npy(&nan, &Array::new(vec![2, 8, 8], values).unwrap()).unwrap();
+    fails(
+        &["compress", "-m", p(&model), "-i", p(&nan), "-o", p(&sae_file)],
+        "non-finite",
+    );
+    // A container made with another model, and a truncated one.
+    ok(&["compress", "-m", p(&model), "-i", p(&data), "-o", p(&sae_file)]);
+    fails(
+        &[
+            "decompress",
+            "-m",
+            p(&other),
+            "-i",
+            p(&sae_file),
+            "-o",
+            p(&d.join("r.npy")),
+        ],
+        "model",
+    );
+    let bytes = std::fs::read(&sae_file).unwrap();
+    let cut = d.join("cut.sae");
+    std::fs::write(&cut, &bytes[..20]).unwrap();
+    fails(
+        &[
+            "decompress",
+            "-m",
+            p(&model),
+            "-i",
+            p(&cut),
+            "-o",
+            p(&d.join("r.npy")),
+        ],
+        "cut.sae",
+    );
+    fails(&["inspect", p(&cut)], "cut.sae");
+    fails(&["simulate", "-o", p(&d.join("y.npy"))], "--count");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    sae().arg("--help").assert().success().stdout(
+        predicate::str::contains("simulate")
+            .and(predicate::str::contains("train"))
+            .and(predicate::str::contains("compress"))
+            .and(predicate::str::contains("decompress"))
+            .and(predicate::str::contains("inspect"))
+            .and(predicate::str::contains("eval")),
+    );
+}
