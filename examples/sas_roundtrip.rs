@@ -14,6 +14,8 @@ use std::io::Cursor;
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod figures;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::sae_container::{ContainerReader, Transform};
 use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
@@ -147,8 +149,78 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| decompress | {:.0} images/s |",
         m.records as f64 / decompress_seconds
     );
+
+    // Pictures: four test images (original | reconstruction | latent), log colour scale.
+    let latents: Vec<Vec<f32>> = (0..4.min(m.records))
+        .map(|i| reader.get(i).map(|r| r.latent.to_dense()))
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    for (i, latent) in latents.iter().enumerate() {
+        let original = &test[i * pixels..(i + 1) * pixels];
+        let (lo, hi) = original
+            .iter()
+            .filter(|&&v| v > 0.0)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(f64::from(v).log10()), b.max(f64::from(v).log10()))
+            });
+        let side = (latent.len() as f64).sqrt().ceil() as usize;
+        let top = latent.iter().fold(0f32, |a, &v| a.max(v)).max(1e-30);
+        rows.push(vec![
+            (original, detector.npix, lo, hi),
+            (&back[i * pixels..(i + 1) * pixels], detector.npix, lo, hi),
+            (
+                latent.as_slice(),
+                side,
+                f64::from(top).log10() - 3.0,
+                f64::from(top).log10(),
+            ),
+        ]);
+    }
+    figures::grid(&out.join("examples.png"), &rows, 3)?;
+
+    // Histograms of the relative error (log10 bins from 1e-3 to 1) and of the ratio.
+    let errors: Vec<f64> = test
+        .chunks(pixels)
+        .zip(back.chunks(pixels))
+        .map(|(x, y)| {
+            let e: f64 = x
+                .iter()
+                .zip(y)
+                .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+                .sum();
+            let n: f64 = x.iter().map(|a| f64::from(*a).powi(2)).sum();
+            (e / n).sqrt()
+        })
+        .collect();
+    let ratios: Vec<f64> = nnz.iter().map(|&k| pixels as f64 / k.max(1) as f64).collect();
+    let error_counts = figures::histogram(&errors, -3.0, 0.0, 12, true);
+    let ratio_counts = figures::histogram(&ratios, 0.0, 600.0, 12, false);
+    figures::bars(&out.join("error_histogram.png"), &error_counts, 24)?;
+    figures::bars(&out.join("ratio_histogram.png"), &ratio_counts, 24)?;
+    println!("\nrelative L2 error per image (log10 bins of 0.25 from 1e-3):");
+    for (b, c) in error_counts.iter().enumerate() {
+        let lo = -3.0 + 0.25 * b as f64;
+        println!(
+            "  {:>9.2e} .. {:>9.2e}  {:>4}  {}",
+            10f64.powf(lo),
+            10f64.powf(lo + 0.25),
+            c,
+            "#".repeat(*c * 60 / m.records.max(1))
+        );
+    }
+    println!("pixels per nonzero latent per image (bins of 50):");
+    for (b, c) in ratio_counts.iter().enumerate() {
+        println!(
+            "  {:>4} .. {:>4}  {:>4}  {}",
+            50 * b,
+            50 * (b + 1),
+            c,
+            "#".repeat(*c * 60 / m.records.max(1))
+        );
+    }
     println!(
-        "\nwrote {} (container), model.safetensors and test.json in {}",
+        "\nwrote {} (container), model.safetensors, test.json, examples.png (original | reconstruction | latent, \
+         log colour), error_histogram.png and ratio_histogram.png (the bins above) in {}",
         path.display(),
         out.display()
     );
