@@ -371,7 +371,7 @@ impl Trainer {
                 }
                 let last_of_epoch = b as u64 + 1 == steps_per_epoch;
                 let validation = if last_of_epoch && !val_batches.is_empty() {
-                    Some(self.validation(model, &val_batches, lambda)?)
+                    Some(self.validation(model, &val_batches)?)
                 } else {
                     None
                 };
@@ -461,7 +461,7 @@ impl Trainer {
         }
     }
 
-    fn validation(&self, model: &Autoencoder, batches: &[Tensor], _lambda: f64) -> Result<Validation> {
+    fn validation(&self, model: &Autoencoder, batches: &[Tensor]) -> Result<Validation> {
         let mut total = 0usize;
         let (mut rel, mut recon, mut penalty, mut nnz) = (0.0, 0.0, 0.0, 0.0);
         for x in batches {
