@@ -7,8 +7,11 @@
 //! Environment variables change the defaults (measured figures in README.md):
 //! `SAE_TRAIN` (6000 training images), `SAE_TEST` (500 test images),
 //! `SAE_EPOCHS` (30), `SAE_HIDDEN` / `SAE_LATENT` (ratios m/n = 0.25, l/n = 1),
-//! `SAE_LAMBDA` (3e-3), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip).
-//! The paper's configuration is `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2`.
+//! `SAE_LAMBDA` (3e-3), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
+//! `SAE_VALUES` (`f16`, or `q` for quantised values with step `SAE_STEP`, 0.05 of
+//! the RMS latent), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build).
+//! The paper's configuration on a GPU:
+//! `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2 SAE_DEVICE=cuda cargo run --release --features cuda --example sas_roundtrip`.
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -20,7 +23,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::sae_container::{ContainerReader, Transform};
 use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
 use sae_codec::sae_sas::{DatasetConfig, Detector};
-use sae_codec::{Codec, CodecConfig, Metrics};
+use sae_codec::{Codec, CodecConfig, ComputeDevice, Metrics, ValueFormat};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -40,6 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let latent: f64 = env("SAE_LATENT", 1.0);
     let lambda: f64 = env("SAE_LAMBDA", 3e-3);
     let seed: u64 = env("SAE_SEED", 1);
+    let device: ComputeDevice = std::env::var("SAE_DEVICE")
+        .unwrap_or_else(|_| "cpu".into())
+        .parse()?;
+    let values = match std::env::var("SAE_VALUES").as_deref() {
+        Ok("q") => ValueFormat::Quantized {
+            relative_step: env("SAE_STEP", 0.05),
+        },
+        Ok("f16") | Err(_) => ValueFormat::F16,
+        Ok(other) => return Err(format!("SAE_VALUES={other}: expected f16 or q").into()),
+    };
     let out = PathBuf::from(env("SAE_OUT", "target/sas_roundtrip".to_string()));
     std::fs::create_dir_all(&out)?;
 
@@ -74,6 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..TrainConfig::default()
         },
         seed,
+        values,
+        device,
         ..CodecConfig::default()
     };
     let bar = ProgressBar::new(epochs as u64);
@@ -112,9 +127,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n| quantity | value |");
     println!("| --- | ---: |");
     println!(
-        "| network | ({hidden}, {latent}), λ = {lambda}, {} epochs |",
+        "| network | ({hidden}, {latent}), λ = {lambda}, {} epochs on {device} |",
         report.epochs_run
     );
+    println!("| values | {values:?} |");
     println!("| training time | {train_seconds:.0} s |");
     println!("| test images | {} |", m.records);
     println!(
@@ -176,7 +192,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         ]);
     }
-    figures::grid(&out.join("examples.png"), &rows, 3)?;
+    figures::grid(
+        &out.join("examples.png"),
+        &["original", "reconstructed", "latent"],
+        &rows,
+        3,
+    )?;
 
     // Histograms of the relative error (log10 bins from 1e-3 to 1) and of the ratio.
     let errors: Vec<f64> = test
@@ -195,8 +216,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ratios: Vec<f64> = nnz.iter().map(|&k| pixels as f64 / k.max(1) as f64).collect();
     let error_counts = figures::histogram(&errors, -3.0, 0.0, 12, true);
     let ratio_counts = figures::histogram(&ratios, 0.0, 600.0, 12, false);
-    figures::bars(&out.join("error_histogram.png"), &error_counts, 24)?;
-    figures::bars(&out.join("ratio_histogram.png"), &ratio_counts, 24)?;
+    figures::histogram_chart(
+        &out.join("error_histogram.png"),
+        &error_counts,
+        (-3.0, 0.0),
+        true,
+        &format!("relative L2 error of {} test images", m.records),
+        "relative L2 error (raw intensity)",
+    )?;
+    figures::histogram_chart(
+        &out.join("ratio_histogram.png"),
+        &ratio_counts,
+        (0.0, 600.0),
+        false,
+        &format!("pixels per nonzero latent, {} test images", m.records),
+        "pixels per nonzero latent",
+    )?;
     println!("\nrelative L2 error per image (log10 bins of 0.25 from 1e-3):");
     for (b, c) in error_counts.iter().enumerate() {
         let lo = -3.0 + 0.25 * b as f64;

@@ -5,17 +5,18 @@ use std::path::Path;
 
 use sae_container::{
     ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexCoding,
-    SparseLatent, Transform, ValueCoding,
+    SparseLatent, Transform,
 };
-use sae_model::candle_core::Device;
 use sae_model::{
     Architecture, Autoencoder, ForwardDifference, Identity, ModelInfo, Progress, SparseCode, SparseSelector,
     TrainConfig, TrainReport, Trainer, hex,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::device::ComputeDevice;
 use crate::error::{CodecError, Result};
 use crate::transform;
+use crate::values::{ValueFormat, ValueSpec};
 
 /// Which sparse-structure selector `f` the penalty `λ‖f(z)‖₁` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,18 +51,20 @@ pub struct CodecConfig {
     /// Transforms applied before the model, in order.
     pub transforms: Vec<Transform>,
     /// How nonzero values are stored.
-    pub value_coding: ValueCoding,
+    pub values: ValueFormat,
     /// Fit the gap model on the training latents (else the reference Gaussian).
     pub fit_gap_table: bool,
     /// Latent entries at or below this are dropped when compressing.
     pub threshold: f32,
     /// Seed of the weight initialisation.
     pub seed: u64,
+    /// Where the network trains and runs.
+    pub device: ComputeDevice,
 }
 
 impl Default for CodecConfig {
     /// `(1, 2)` with the `z` selector, per-record L2 normalisation, f16 values,
-    /// a fitted gap table.
+    /// a fitted gap table, on the CPU.
     fn default() -> Self {
         Self {
             hidden_ratio: 1.0,
@@ -69,10 +72,11 @@ impl Default for CodecConfig {
             selector: Selector::Identity,
             train: TrainConfig::default(),
             transforms: vec![Transform::PerRecordScale],
-            value_coding: ValueCoding::F16,
+            values: ValueFormat::F16,
             fit_gap_table: true,
             threshold: 0.0,
             seed: 0,
+            device: ComputeDevice::Cpu,
         }
     }
 }
@@ -96,13 +100,6 @@ enum TransformSpec {
     PerRecordScale,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-enum ValueSpec {
-    F32,
-    F16,
-    Bf16,
-}
-
 fn transform_spec(t: &Transform) -> Result<TransformSpec> {
     Ok(match *t {
         Transform::Log { floor } => TransformSpec::Log { floor },
@@ -120,15 +117,6 @@ fn transform_of(t: TransformSpec) -> Transform {
         TransformSpec::Affine { scale, offset } => Transform::Affine { scale, offset },
         TransformSpec::PerRecordScale => Transform::PerRecordScale,
     }
-}
-
-fn value_spec(v: &ValueCoding) -> Result<ValueSpec> {
-    Ok(match v {
-        ValueCoding::F32 => ValueSpec::F32,
-        ValueCoding::F16 => ValueSpec::F16,
-        ValueCoding::Bf16 => ValueSpec::Bf16,
-        other => return Err(unsupported("value coding", other)),
-    })
 }
 
 fn unsupported(name: &'static str, what: &dyn std::fmt::Debug) -> CodecError {
@@ -189,27 +177,21 @@ impl Codec {
             transform::forward(&config.transforms, record)?;
         }
         let arch = Architecture::from_ratios(n, config.hidden_ratio, config.latent_ratio)?;
-        let mut model = Autoencoder::new(arch, &Device::Cpu, config.seed)?;
+        let mut model = Autoencoder::new(arch, &config.device.open()?, config.seed)?;
         let trainer = Trainer::new(config.train.clone(), config.selector.boxed());
         let report = trainer.train(&mut model, &transformed, progress)?;
-        let gap_table = if config.fit_gap_table {
-            let codes = model.encode_sparse(&transformed, config.threshold)?;
-            let latents = codes
-                .into_iter()
-                .map(|c| SparseLatent::new(arch.latent as u32, c.indices, c.values))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            match IndexCoding::fitted(&latents, arch.latent as u32, 16)? {
-                IndexCoding::Table { frequencies } => Some(frequencies),
-                _ => None,
-            }
-        } else {
-            None
-        };
+        let (value_coding, gap_table) = fit_tables(
+            &model,
+            &transformed,
+            config.values,
+            config.fit_gap_table,
+            config.threshold,
+        )?;
         let settings = Settings {
             record_shape: record_shape.iter().map(|&d| d as u64).collect(),
             selector: config.selector,
             transforms,
-            value_coding: value_spec(&config.value_coding)?,
+            value_coding,
             gap_table,
             threshold: config.threshold,
         };
@@ -223,6 +205,32 @@ impl Codec {
             },
             report,
         ))
+    }
+
+    /// The same network with another value coding, its tables refitted on
+    /// `data` (the training records, or any representative sample).
+    ///
+    /// The weights and so the fingerprint are unchanged: containers made by
+    /// either codec decode with both, each header saying how its values are stored.
+    pub fn with_values(&self, values: ValueFormat, data: &[f32]) -> Result<Self> {
+        let n = self.model.architecture().input;
+        check_data(data, n)?;
+        let transforms = self.transforms();
+        let mut transformed = data.to_vec();
+        for record in transformed.chunks_mut(n) {
+            transform::forward(&transforms, record)?;
+        }
+        let (value_coding, gap_table) = fit_tables(
+            &self.model,
+            &transformed,
+            values,
+            self.settings.gap_table.is_some(),
+            self.settings.threshold,
+        )?;
+        let mut codec = self.clone();
+        codec.settings.value_coding = value_coding;
+        codec.settings.gap_table = gap_table;
+        Ok(codec)
     }
 
     /// The autoencoder.
@@ -258,11 +266,7 @@ impl Codec {
             },
             None => IndexCoding::reference(),
         };
-        header.value_coding = match self.settings.value_coding {
-            ValueSpec::F32 => ValueCoding::F32,
-            ValueSpec::F16 => ValueCoding::F16,
-            ValueSpec::Bf16 => ValueCoding::Bf16,
-        };
+        header.value_coding = self.settings.value_coding.coding();
         header.transforms = self.transforms();
         header.fingerprint = Some(Fingerprint {
             algorithm: HashAlgorithm::Sha256,
@@ -289,7 +293,10 @@ impl Codec {
                 scales.push(transform::forward(&transforms, record)?);
             }
             let codes = self.model.encode_sparse(&transformed, self.settings.threshold)?;
-            for (code, scale) in codes.into_iter().zip(scales) {
+            for (mut code, scale) in codes.into_iter().zip(scales) {
+                self.settings
+                    .value_coding
+                    .prune(&mut code.indices, &mut code.values);
                 let latent =
                     SparseLatent::new(self.model.architecture().latent as u32, code.indices, code.values)?;
                 let extras: Vec<Extra> = scale.map(Extra::scale).into_iter().collect();
@@ -352,9 +359,14 @@ impl Codec {
         self.settings.selector.boxed().name()
     }
 
-    /// Loads a codec saved with [`save`](Self::save).
+    /// Loads a codec saved with [`save`](Self::save), to run on the CPU.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let (model, info) = Autoencoder::load(path, &Device::Cpu)?;
+        Self::load_on(path, ComputeDevice::Cpu)
+    }
+
+    /// Loads a codec saved with [`save`](Self::save), to run on `device`.
+    pub fn load_on(path: impl AsRef<Path>, device: ComputeDevice) -> Result<Self> {
+        let (model, info) = Autoencoder::load(path, &device.open()?)?;
         let text = info.extra.get("codec").ok_or_else(|| CodecError::InvalidConfig {
             name: "weights file",
             reason: "no `codec` settings in its metadata (not saved by Codec::save)".into(),
@@ -384,6 +396,38 @@ impl Codec {
             fingerprint,
         })
     }
+}
+
+/// Fits the coding tables on the training latents as the compressor will
+/// store them: values first, since quantisation prunes entries.
+fn fit_tables(
+    model: &Autoencoder,
+    transformed: &[f32],
+    values: ValueFormat,
+    fit_gap_table: bool,
+    threshold: f32,
+) -> Result<(ValueSpec, Option<Vec<u32>>)> {
+    let latent_len = model.architecture().latent as u32;
+    let mut codes = model.encode_sparse(transformed, threshold)?;
+    let all_values: Vec<f32> = codes.iter().flat_map(|c| c.values.iter().copied()).collect();
+    let value_coding = values.resolve(&all_values)?;
+    drop(all_values);
+    for code in &mut codes {
+        value_coding.prune(&mut code.indices, &mut code.values);
+    }
+    let gap_table = if fit_gap_table {
+        let latents = codes
+            .into_iter()
+            .map(|c| SparseLatent::new(latent_len, c.indices, c.values))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        match IndexCoding::fitted(&latents, latent_len, 16)? {
+            IndexCoding::Table { frequencies } => Some(frequencies),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Ok((value_coding, gap_table))
 }
 
 fn record_len(shape: &[usize]) -> Result<usize> {

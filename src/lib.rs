@@ -25,13 +25,17 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod device;
 mod error;
 mod metrics;
 pub mod transform;
+mod values;
 
 pub use codec::{Codec, CodecConfig, Selector};
+pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
 pub use metrics::{Metrics, Summary};
+pub use values::ValueFormat;
 
 pub use sae_arith;
 pub use sae_container;

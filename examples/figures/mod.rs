@@ -1,9 +1,31 @@
-//! Pictures for the `sas_roundtrip` example: image grids on a log colour
-//! scale and bar histograms, written as PNG with the `image` crate.
+//! Pictures for the examples: image grids on a log colour scale (drawn with
+//! the `image` crate) and charts with labelled axes (drawn with `plotters`,
+//! text in the bundled DejaVu Sans Mono so no system font is needed).
 
+#![allow(dead_code)] // each example uses the part it needs
+
+use std::error::Error;
 use std::path::Path;
+use std::sync::Once;
 
 use image::{Rgb, RgbImage};
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+/// Font family name the charts ask for.
+const FONT: &str = "sans-serif";
+
+/// Registers the bundled font once per process (plotters' `ab_glyph` backend
+/// only draws text in fonts registered by name).
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
+        if plotters::style::register_font(FONT, FontStyle::Normal, bytes).is_err() {
+            eprintln!("warning: the bundled font could not be loaded; charts will have no text");
+        }
+    });
+}
 
 /// A perceptually ordered dark-blue → green → yellow colour map (viridis-like).
 fn colour(t: f64) -> Rgb<u8> {
@@ -26,17 +48,22 @@ fn colour(t: f64) -> Rgb<u8> {
 /// One panel: row-major values, their row width, and the log10 range shown.
 pub type Panel<'a> = (&'a [f32], usize, f64, f64);
 
+/// Height of the strip above a grid that holds the column titles.
+const TITLE_STRIP: u32 = 22;
+
 /// Rows of panels (each `side × side` values, log10 scale between `lo` and `hi`),
-/// upscaled by `zoom`, separated by white lines.
-pub fn grid(path: &Path, rows: &[Vec<Panel<'_>>], zoom: u32) -> image::ImageResult<()> {
+/// upscaled by `zoom`, separated by white lines, under one title per column.
+pub fn grid(path: &Path, titles: &[&str], rows: &[Vec<Panel<'_>>], zoom: u32) -> Result<(), Box<dyn Error>> {
+    register_font();
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0) as u32;
     let side = rows.iter().flatten().map(|p| p.1).max().unwrap_or(1) as u32;
     let cell = side * zoom + 4;
-    let mut img = RgbImage::from_pixel(cols * cell, rows.len() as u32 * cell, Rgb([255, 255, 255]));
+    let (width, height) = (cols * cell, TITLE_STRIP + rows.len() as u32 * cell);
+    let mut img = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
     for (r, row) in rows.iter().enumerate() {
-        for (c, &(values, width, lo, hi)) in row.iter().enumerate() {
+        for (c, &(values, row_width, lo, hi)) in row.iter().enumerate() {
             for (k, &v) in values.iter().enumerate() {
-                let (y, x) = ((k / width) as u32, (k % width) as u32);
+                let (y, x) = ((k / row_width) as u32, (k % row_width) as u32);
                 let t = if v > 0.0 {
                     (f64::from(v).log10() - lo) / (hi - lo)
                 } else {
@@ -46,7 +73,7 @@ pub fn grid(path: &Path, rows: &[Vec<Panel<'_>>], zoom: u32) -> image::ImageResu
                     for dx in 0..zoom {
                         img.put_pixel(
                             c as u32 * cell + x * zoom + dx,
-                            r as u32 * cell + y * zoom + dy,
+                            TITLE_STRIP + r as u32 * cell + y * zoom + dy,
                             colour(t),
                         );
                     }
@@ -54,7 +81,19 @@ pub fn grid(path: &Path, rows: &[Vec<Panel<'_>>], zoom: u32) -> image::ImageResu
             }
         }
     }
-    img.save(path)
+    {
+        let root = BitMapBackend::with_buffer(img.as_mut(), (width, height)).into_drawing_area();
+        for (c, title) in titles.iter().enumerate() {
+            root.draw(&Text::new(
+                title.to_string(),
+                (c as i32 * cell as i32 + 4, 3),
+                (FONT, 15).into_font().color(&BLACK),
+            ))?;
+        }
+        root.present()?;
+    }
+    img.save(path)?;
+    Ok(())
 }
 
 /// Counts of `values` in `bins` equal bins between `lo` and `hi` (log10 of the values if `log`).
@@ -70,18 +109,123 @@ pub fn histogram(values: &[f64], lo: f64, hi: f64, bins: usize, log: bool) -> Ve
     counts
 }
 
-/// Bars of a histogram as a PNG (`width` pixels per bar, 200 pixels tall).
-pub fn bars(path: &Path, counts: &[usize], width: u32) -> image::ImageResult<()> {
-    let height = 200u32;
-    let max = counts.iter().copied().max().unwrap_or(1).max(1);
-    let mut img = RgbImage::from_pixel(counts.len() as u32 * width, height, Rgb([255, 255, 255]));
-    for (i, &c) in counts.iter().enumerate() {
-        let h = (c as f64 / max as f64 * (height - 1) as f64).round() as u32;
-        for x in i as u32 * width + 1..(i as u32 + 1) * width - 1 {
-            for y in height - h..height {
-                img.put_pixel(x, y, colour(0.35));
-            }
+/// A histogram chart: `counts` over equal bins from `lo` to `hi` (powers of
+/// ten of them on a log axis if `log`), with a title and axis labels.
+pub fn histogram_chart(
+    path: &Path,
+    counts: &[usize],
+    (lo, hi): (f64, f64),
+    log: bool,
+    title: &str,
+    x_label: &str,
+) -> Result<(), Box<dyn Error>> {
+    register_font();
+    let root = BitMapBackend::new(path, (640, 400)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.08;
+    let edge = |b: usize| {
+        let x = lo + (hi - lo) * b as f64 / counts.len() as f64;
+        if log { 10f64.powf(x) } else { x }
+    };
+    let bars = counts
+        .iter()
+        .enumerate()
+        .map(|(b, &c)| Rectangle::new([(edge(b), 0.0), (edge(b + 1), c as f64)], BLUE.mix(0.6).filled()));
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(56);
+    if log {
+        let mut chart = builder.build_cartesian_2d((edge(0)..edge(counts.len())).log_scale(), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("images")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .x_label_formatter(&|x| format!("{x:.0e}"))
+            .label_style((FONT, 14))
+            .draw()?;
+        chart.draw_series(bars)?;
+    } else {
+        let mut chart = builder.build_cartesian_2d(edge(0)..edge(counts.len()), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("images")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style((FONT, 14))
+            .draw()?;
+        chart.draw_series(bars)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// One curve of a rate–distortion chart: name, colour and (error, ratio) points.
+pub struct Curve<'a> {
+    /// Legend text.
+    pub name: &'a str,
+    /// Line and marker colour.
+    pub colour: RGBColor,
+    /// Points as (mean relative L2 error, compression ratio).
+    pub points: &'a [(f64, f64)],
+}
+
+/// Rate–distortion chart on log–log axes: error on x, ratio on y.
+pub fn rate_distortion_chart(
+    path: &Path,
+    curves: &[Curve<'_>],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) -> Result<(), Box<dyn Error>> {
+    register_font();
+    let all = curves.iter().flat_map(|c| c.points.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, 0f64, f64::INFINITY, 0f64);
+    for &(x, y) in all {
+        if x > 0.0 && y > 0.0 {
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
         }
     }
-    img.save(path)
+    if x1 == 0.0 {
+        (x0, x1, y0, y1) = (1e-3, 1.0, 1.0, 1e3);
+    }
+    let root = BitMapBackend::new(path, (800, 560)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, (FONT, 20))
+        .margin(14)
+        .x_label_area_size(46)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x0 / 1.5..x1 * 1.5).log_scale(), (y0 / 1.3..y1 * 1.3).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|x| format!("{x:.0e}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style((FONT, 14))
+        .draw()?;
+    for curve in curves {
+        let colour = curve.colour;
+        chart
+            .draw_series(LineSeries::new(
+                curve.points.iter().copied(),
+                colour.stroke_width(2),
+            ))?
+            .label(curve.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        chart.draw_series(curve.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 15))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    root.present()?;
+    Ok(())
 }

@@ -13,7 +13,7 @@ use sae_codec::sae_container::{ContainerReader, IndexStatus, Transform};
 use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
 use sae_codec::sae_sas::loaders::{Array, read_npy, read_raw_f32, write_npy};
 use sae_codec::sae_sas::{DatasetConfig, Detector, ImageParams, Sidecar};
-use sae_codec::{Codec, CodecConfig, Metrics, Selector};
+use sae_codec::{Codec, CodecConfig, ComputeDevice, Metrics, Selector, ValueFormat};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -97,6 +97,16 @@ enum Command {
         /// Data transform before the model.
         #[arg(long, value_enum, default_value_t = TransformArg::L2)]
         transform: TransformArg,
+        /// How nonzero latent values are stored.
+        #[arg(long, value_enum, default_value_t = ValuesArg::F16)]
+        values: ValuesArg,
+        /// Quantisation step for `--values quantized`, as a fraction of the
+        /// RMS nonzero training latent.
+        #[arg(long, default_value_t = 0.05)]
+        step: f32,
+        /// Where to train: cpu, cuda, cuda:N or auto (cuda needs a build with `--features cuda`).
+        #[arg(long, default_value = "cpu")]
+        device: ComputeDevice,
     },
     /// Compress images into a container file.
     Compress {
@@ -108,6 +118,9 @@ enum Command {
         /// Output container.
         #[arg(short, long)]
         output: PathBuf,
+        /// Where to run the encoder: cpu, cuda, cuda:N or auto.
+        #[arg(long, default_value = "cpu")]
+        device: ComputeDevice,
     },
     /// Decompress a container into images (`.npy`).
     Decompress {
@@ -120,6 +133,9 @@ enum Command {
         /// Output `.npy`.
         #[arg(short, long)]
         output: PathBuf,
+        /// Where to run the decoder: cpu, cuda, cuda:N or auto.
+        #[arg(long, default_value = "cpu")]
+        device: ComputeDevice,
     },
     /// Show a container's header, record count and where its bytes go.
     Inspect {
@@ -155,6 +171,18 @@ enum SelectorArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ValuesArg {
+    /// 32-bit floats.
+    F32,
+    /// Half precision (the paper's choice).
+    F16,
+    /// bfloat16.
+    Bf16,
+    /// Uniform quantisation (`--step`), entropy coded with a fitted table.
+    Quantized,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum TransformArg {
     /// None.
     None,
@@ -180,8 +208,8 @@ fn read_images(input: &Input) -> Result<Array> {
     Ok(array)
 }
 
-fn load_codec(path: &Path) -> Result<Codec> {
-    Codec::load(path).with_context(|| format!("loading model {}", path.display()))
+fn load_codec(path: &Path, device: ComputeDevice) -> Result<Codec> {
+    Codec::load_on(path, device).with_context(|| format!("loading model {}", path.display()))
 }
 
 fn main() {
@@ -213,6 +241,9 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             seed,
             transform,
+            values,
+            step,
+            device,
         } => {
             let images = read_images(&input)?;
             let [hidden, latent] = arch[..] else {
@@ -243,7 +274,14 @@ fn run(cli: Cli) -> Result<()> {
                     },
                     ..TrainConfig::default()
                 },
+                values: match values {
+                    ValuesArg::F32 => ValueFormat::F32,
+                    ValuesArg::F16 => ValueFormat::F16,
+                    ValuesArg::Bf16 => ValueFormat::Bf16,
+                    ValuesArg::Quantized => ValueFormat::Quantized { relative_step: step },
+                },
                 seed,
+                device,
                 ..CodecConfig::default()
             };
             let bar = ProgressBar::new(epochs as u64);
@@ -269,8 +307,13 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Compress { model, input, output } => {
-            let codec = load_codec(&model)?;
+        Command::Compress {
+            model,
+            input,
+            output,
+            device,
+        } => {
+            let codec = load_codec(&model, device)?;
             let images = read_images(&input)?;
             if images.shape[1..] != codec.record_shape()[..] {
                 bail!(
@@ -289,8 +332,13 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Decompress { model, input, output } => {
-            let codec = load_codec(&model)?;
+        Command::Decompress {
+            model,
+            input,
+            output,
+            device,
+        } => {
+            let codec = load_codec(&model, device)?;
             let bytes = std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?;
             let data = codec
                 .decompress(&bytes)

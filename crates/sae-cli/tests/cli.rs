@@ -37,8 +37,8 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn train(d: &Path, data: &Path, model: &Path, seed: &str) {
-    ok(&[
+fn train(data: &Path, model: &Path, seed: &str, extra: &[&str]) {
+    let mut args = vec![
         "train",
         "-i",
         p(data),
@@ -52,8 +52,9 @@ fn train(d: &Path, data: &Path, model: &Path, seed: &str) {
         "16",
         "--seed",
         seed,
-    ]);
-    let _ = d;
+    ];
+    args.extend_from_slice(extra);
+    ok(&args);
 }
 
 #[test]
@@ -84,7 +85,7 @@ fn simulate_train_compress_decompress_inspect_eval() {
     ok(&["simulate", "--params", p(&d.join("train.json")), "-o", p(&again)]);
     assert_eq!(read_npy(&train_npy).unwrap(), read_npy(&again).unwrap());
 
-    train(&d, &train_npy, &model, "3");
+    train(&train_npy, &model, "3", &[]);
     ok(&[
         "compress",
         "-m",
@@ -120,6 +121,39 @@ fn simulate_train_compress_decompress_inspect_eval() {
         .assert()
         .success()
         .stdout(predicate::str::contains("rel_l2").and(predicate::str::contains("byte_ratio")));
+
+    // Quantised values: the container says so and decodes to the same shape.
+    let quantised = d.join("q.safetensors");
+    train(
+        &train_npy,
+        &quantised,
+        "3",
+        &["--values", "quantized", "--step", "0.1"],
+    );
+    ok(&[
+        "compress",
+        "-m",
+        p(&quantised),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&sae_file),
+    ]);
+    sae()
+        .args(["inspect", p(&sae_file)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Quantized"));
+    ok(&[
+        "decompress",
+        "-m",
+        p(&quantised),
+        "-i",
+        p(&sae_file),
+        "-o",
+        p(&recon),
+    ]);
+    assert_eq!(read_npy(&recon).unwrap().shape, [40, 16, 16]);
     std::fs::remove_dir_all(&d).unwrap();
 }
 
@@ -145,8 +179,8 @@ fn bad_inputs_are_one_line_errors() {
         "-o",
         p(&data),
     ]);
-    train(&d, &data, &model, "1");
-    train(&d, &data, &other, "2");
+    train(&data, &model, "1", &[]);
+    train(&data, &other, "2", &[]);
 
     fails(
         &[
@@ -236,6 +270,40 @@ fn bad_inputs_are_one_line_errors() {
     );
     fails(&["inspect", p(&cut)], "cut.sae");
     fails(&["simulate", "-o", p(&d.join("y.npy"))], "--count");
+    // Devices: an unknown name, and a GPU in a build without CUDA.
+    // (clap reports bad option values itself, with a usage hint after the error line.)
+    sae()
+        .args([
+            "compress",
+            "-m",
+            p(&model),
+            "-i",
+            p(&data),
+            "-o",
+            p(&sae_file),
+            "--device",
+            "tpu",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains("not one of")))
+        .stderr(predicate::str::contains("panicked").not());
+    if !cfg!(feature = "cuda") {
+        fails(
+            &[
+                "compress",
+                "-m",
+                p(&model),
+                "-i",
+                p(&data),
+                "-o",
+                p(&sae_file),
+                "--device",
+                "cuda",
+            ],
+            "--features cuda",
+        );
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 
