@@ -7,9 +7,9 @@
 //! Environment variables change the defaults (measured figures in README.md):
 //! `SAE_TRAIN` (6000 training images), `SAE_TEST` (500 test images),
 //! `SAE_EPOCHS` (30), `SAE_HIDDEN` / `SAE_LATENT` (ratios m/n = 0.25, l/n = 1),
-//! `SAE_LAMBDA` (3e-3), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
-//! `SAE_VALUES` (`f16`, or `q` for quantised values with step `SAE_STEP`, 0.05 of
-//! the RMS latent), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build).
+//! `SAE_LAMBDA` (3e-3), `SAE_LR` (learning rate, 1e-3), `SAE_BATCH` (128), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
+//! `SAE_VALUES` (`q`: quantised values with step `SAE_STEP`, 0.05 of the RMS
+//! latent; or `f16`), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build).
 //! The paper's configuration on a GPU:
 //! `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2 SAE_DEVICE=cuda cargo run --release --features cuda --example sas_roundtrip`.
 
@@ -42,15 +42,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hidden: f64 = env("SAE_HIDDEN", 0.25);
     let latent: f64 = env("SAE_LATENT", 1.0);
     let lambda: f64 = env("SAE_LAMBDA", 3e-3);
+    let learning_rate: f64 = env("SAE_LR", 1e-3);
+    let batch_size: usize = env("SAE_BATCH", 128);
     let seed: u64 = env("SAE_SEED", 1);
     let device: ComputeDevice = std::env::var("SAE_DEVICE")
         .unwrap_or_else(|_| "cpu".into())
         .parse()?;
     let values = match std::env::var("SAE_VALUES").as_deref() {
-        Ok("q") => ValueFormat::Quantized {
+        Ok("q") | Err(_) => ValueFormat::Quantized {
             relative_step: env("SAE_STEP", 0.05),
         },
-        Ok("f16") | Err(_) => ValueFormat::F16,
+        Ok("f16") => ValueFormat::F16,
         Ok(other) => return Err(format!("SAE_VALUES={other}: expected f16 or q").into()),
     };
     let out = PathBuf::from(env("SAE_OUT", "target/sas_roundtrip".to_string()));
@@ -77,9 +79,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         latent_ratio: latent,
         transforms: vec![Transform::PerRecordScale],
         train: TrainConfig {
-            learning_rate: 1e-3,
+            learning_rate,
             schedule: LrSchedule::Cosine { min_factor: 0.1 },
-            batch_size: 128,
+            batch_size,
             epochs,
             seed,
             validation_fraction: 0.05,

@@ -107,7 +107,10 @@ fn save_load_and_refuse_foreign_or_damaged_containers() {
 fn quantised_values_are_smaller_than_f16_within_the_step_and_survive_save_load() {
     let train = images(300, 6);
     let test = images(40, 7);
-    let f16 = config(8);
+    let f16 = CodecConfig {
+        values: ValueFormat::F16,
+        ..config(8)
+    };
     let quantised = CodecConfig {
         values: ValueFormat::Quantized { relative_step: 0.05 },
         ..config(8)

@@ -98,7 +98,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TransformArg::L2)]
         transform: TransformArg,
         /// How nonzero latent values are stored.
-        #[arg(long, value_enum, default_value_t = ValuesArg::F16)]
+        #[arg(long, value_enum, default_value_t = ValuesArg::Quantized)]
         values: ValuesArg,
         /// Quantisation step for `--values quantized`, as a fraction of the
         /// RMS nonzero training latent.
@@ -147,9 +147,12 @@ enum Command {
     },
     /// Compare a reconstruction with its reference: errors, ratios.
     Eval {
-        /// Original images (`.npy`).
+        /// Original images: `.npy`, or raw little-endian f32 with --shape.
         #[arg(long)]
         reference: PathBuf,
+        /// Shape of a raw f32 reference, e.g. `1000,64,64`.
+        #[arg(long, value_delimiter = ',')]
+        shape: Option<Vec<usize>>,
         /// Reconstructed images (`.npy`).
         #[arg(long)]
         reconstruction: PathBuf,
@@ -352,10 +355,19 @@ fn run(cli: Cli) -> Result<()> {
         Command::Inspect { file, json } => inspect(&file, json),
         Command::Eval {
             reference,
+            shape,
             reconstruction,
             container,
             json,
-        } => eval(&reference, &reconstruction, container.as_deref(), json),
+        } => eval(
+            &Input {
+                input: reference,
+                shape,
+            },
+            &reconstruction,
+            container.as_deref(),
+            json,
+        ),
     }
 }
 
@@ -456,8 +468,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn eval(reference: &Path, reconstruction: &Path, container: Option<&Path>, json: bool) -> Result<()> {
-    let a = read_npy(reference).with_context(|| format!("reading {}", reference.display()))?;
+fn eval(reference: &Input, reconstruction: &Path, container: Option<&Path>, json: bool) -> Result<()> {
+    let a = read_images(reference)?;
     let b = read_npy(reconstruction).with_context(|| format!("reading {}", reconstruction.display()))?;
     if a.shape != b.shape {
         bail!(

@@ -121,6 +121,21 @@ fn simulate_train_compress_decompress_inspect_eval() {
         .assert()
         .success()
         .stdout(predicate::str::contains("rel_l2").and(predicate::str::contains("byte_ratio")));
+    // A raw f32 reference with --shape gives the same figures as the .npy one.
+    let raw = d.join("train.f32");
+    let array = read_npy(&train_npy).unwrap();
+    let bytes: Vec<u8> = array.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&raw, bytes).unwrap();
+    let eval_json = |reference: &[&str]| {
+        let mut args = vec!["eval", "--reconstruction", p(&recon), "--json", "--reference"];
+        args.extend_from_slice(reference);
+        let out = sae().args(&args).assert().success().get_output().stdout.clone();
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(
+        eval_json(&[p(&raw), "--shape", "40,16,16"]),
+        eval_json(&[p(&train_npy)])
+    );
 
     // Quantised values: the container says so and decodes to the same shape.
     let quantised = d.join("q.safetensors");
