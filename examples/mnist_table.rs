@@ -106,8 +106,11 @@ fn knn_pixels(
     Ok((hits_k as f64 / n, hits_1 as f64 / n))
 }
 
-/// Sparse latents (indices, values) of every record of a container, entropy-decoded only.
-fn sparse_latents(container: &[u8]) -> Result<Vec<(Vec<u32>, Vec<f32>)>, Box<dyn Error>> {
+/// One sparse latent: active indices and their values.
+type Sparse = (Vec<u32>, Vec<f32>);
+
+/// Sparse latents of every record of a container, entropy-decoded only.
+fn sparse_latents(container: &[u8]) -> Result<Vec<Sparse>, Box<dyn Error>> {
     let mut reader = ContainerReader::open(Cursor::new(container))?;
     (0..reader.len())
         .map(|i| {
@@ -120,9 +123,9 @@ fn sparse_latents(container: &[u8]) -> Result<Vec<(Vec<u32>, Vec<f32>)>, Box<dyn
 /// k-NN accuracy (k = K and k = 1) with cosine similarity between sparse latents,
 /// through an inverted index of the training latents.
 fn knn_sparse(
-    train: &[(Vec<u32>, Vec<f32>)],
+    train: &[Sparse],
     train_labels: &[u8],
-    test: &[(Vec<u32>, Vec<f32>)],
+    test: &[Sparse],
     test_labels: &[u8],
     latent_len: usize,
 ) -> (f64, f64) {

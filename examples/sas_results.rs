@@ -221,16 +221,33 @@ fn evaluate(codec: &Codec, public: &[f32], pixels: usize) -> Result<Value, Box<d
     }))
 }
 
-fn run_study(
-    study: &Study,
-    train: &[f32],
-    public: &[f32],
+/// What every study shares: data, places and settings.
+struct Setup {
+    /// Simulated training images.
+    train: Vec<f32>,
+    /// The public test images.
+    public: Vec<f32>,
+    /// Image side (64).
     side: usize,
-    out: &Path,
-    results: &Path,
+    /// Where models are kept.
+    out: PathBuf,
+    /// Where JSON, the table and the chart go.
+    results: PathBuf,
     seed: u64,
     device: ComputeDevice,
-) -> Result<(), Box<dyn Error>> {
+}
+
+fn run_study(study: &Study, setup: &Setup) -> Result<(), Box<dyn Error>> {
+    let Setup {
+        train,
+        public,
+        side,
+        out,
+        results,
+        seed,
+        device,
+    } = setup;
+    let (side, seed, device) = (*side, *seed, *device);
     let pixels = side * side;
     let model_path = out.join("models").join(format!("{}.safetensors", study.name));
     let json_path = results.join("sas").join(format!("{}.json", study.name));
@@ -479,8 +496,17 @@ fn main() -> Result<(), Box<dyn Error>> {
             started.elapsed().as_secs_f64(),
             public.len() / (side * side)
         );
+        let setup = Setup {
+            train,
+            public,
+            side,
+            out,
+            results: results.clone(),
+            seed,
+            device,
+        };
         for study in chosen {
-            run_study(study, &train, &public, side, &out, &results, seed, device)?;
+            run_study(study, &setup)?;
         }
     }
     summarise(&results)
