@@ -46,6 +46,9 @@ struct Study {
     epochs: usize,
     batch: usize,
     log10: bool,
+    /// For a model trained outside this program: the command that trained it,
+    /// and on how many images. Its file must be in `$SAE_OUT/models`.
+    trained_by: Option<(&'static str, usize)>,
 }
 
 const fn sweep(name: &'static str, lambda: f64) -> Study {
@@ -59,6 +62,7 @@ const fn sweep(name: &'static str, lambda: f64) -> Study {
         epochs: 30,
         batch: 128,
         log10: false,
+        trained_by: None,
     }
 }
 
@@ -80,6 +84,7 @@ const STUDIES: &[Study] = &[
         epochs: 15,
         batch: 128,
         log10: false,
+        trained_by: None,
     },
     Study {
         name: "paper-grad",
@@ -91,6 +96,7 @@ const STUDIES: &[Study] = &[
         epochs: 15,
         batch: 128,
         log10: false,
+        trained_by: None,
     },
     Study {
         name: "quarter-log10",
@@ -102,6 +108,7 @@ const STUDIES: &[Study] = &[
         epochs: 30,
         batch: 128,
         log10: true,
+        trained_by: None,
     },
     // The classical autoencoder: 512 latent units (n/8), no sparsity penalty,
     // hidden width chosen for the parameter count of (1, 2): 2(nm + mk) = 6n².
@@ -115,6 +122,24 @@ const STUDIES: &[Study] = &[
         epochs: 15,
         batch: 128,
         log10: false,
+        trained_by: None,
+    },
+    // The `sae` command line's defaults with `--target-error 3e-2` on 20 000
+    // images (docs/results.md §2); copy its model to `models/cli-20k.safetensors`.
+    Study {
+        name: "cli-20k",
+        label: "(1/4, 1, adaptive λ → 3e-2, z), 20 000 images",
+        hidden: 0.25,
+        latent: 1.0,
+        selector: Selector::Identity,
+        lambda: f64::NAN,
+        epochs: 30,
+        batch: 128,
+        log10: false,
+        trained_by: Some((
+            "sae simulate --count 20000 --seed 7 -o train.npy && sae train -i train.npy -o model.safetensors --target-error 3e-2",
+            20_000,
+        )),
     },
 ];
 
@@ -262,6 +287,13 @@ fn run_study(study: &Study, setup: &Setup) -> Result<(), Box<dyn Error>> {
             old["train_seconds"].as_f64().unwrap_or(f64::NAN),
             old["epochs"].as_u64().unwrap_or(study.epochs as u64) as usize,
         )
+    } else if let Some((command, _)) = study.trained_by {
+        return Err(format!(
+            "{} is trained outside this program: run `{command}` and copy the model to {}",
+            study.name,
+            model_path.display()
+        )
+        .into());
     } else {
         println!("training {} {} λ = {} ...", study.name, study.label, study.lambda);
         let started = Instant::now();
@@ -303,7 +335,8 @@ fn run_study(study: &Study, setup: &Setup) -> Result<(), Box<dyn Error>> {
         "transform": if study.log10 { "log10 + per-image L2" } else { "per-image L2" },
         "epochs": epochs,
         "batch": study.batch,
-        "train_images": train.len() / pixels,
+        "train_images": study.trained_by.map_or(train.len() / pixels, |(_, n)| n),
+        "trained_by": study.trained_by.map(|(command, _)| command),
         "seed": seed,
         "train_seconds": train_seconds,
         "device": device.to_string(),

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use sae_codec::sae_container::{ContainerReader, IndexStatus, Transform};
+use sae_codec::sae_container::{
+    ContainerReader, IndexCoding, IndexStatus, Transform, ValueCoding, ValueModel,
+};
 use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
 use sae_codec::sae_sas::loaders::{Array, read_npy, read_raw_f32, write_npy};
 use sae_codec::sae_sas::{DatasetConfig, Detector, ImageParams, Sidecar};
@@ -424,8 +426,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "finished": finished,
             "record_shape": h.record_shape,
             "latent_len": h.latent_len,
-            "index_coding": format!("{:?}", h.index_coding).chars().take(80).collect::<String>(),
-            "value_coding": format!("{:?}", h.value_coding),
+            "index_coding": describe_indices(&h.index_coding),
+            "value_coding": describe_values(&h.value_coding),
             "transforms": format!("{:?}", h.transforms),
             "model_name": h.model_name,
             "fingerprint": h.fingerprint.map(|f| sae_codec::sae_model::hex(&f.digest)),
@@ -449,7 +451,8 @@ fn inspect(path: &Path, json: bool) -> Result<()> {
             "record shape   {:?}, latent length {}",
             h.record_shape, h.latent_len
         );
-        println!("values         {:?}", h.value_coding);
+        println!("indices        {}", describe_indices(&h.index_coding));
+        println!("values         {}", describe_values(&h.value_coding));
         println!("transforms     {:?}", h.transforms);
         if let Some(name) = &h.model_name {
             println!("model          {name}");
@@ -520,4 +523,38 @@ fn eval(reference: &Input, reconstruction: &Path, container: Option<&Path>, json
         }
     }
     Ok(())
+}
+
+/// One line about the gap model (a fitted table has thousands of entries: summarise it).
+fn describe_indices(coding: &IndexCoding) -> String {
+    match coding {
+        IndexCoding::Gaussian {
+            sigma2,
+            floor,
+            precision,
+        } => format!("Gaussian gaps, σ² = {sigma2}, floor {floor}, {precision}-bit"),
+        IndexCoding::Table { frequencies } => format!("fitted gap table of {} symbols", frequencies.len()),
+        IndexCoding::Adaptive { increment } => format!("adaptive gaps, increment {increment}"),
+        IndexCoding::Uniform => "uniform gaps".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// One line about the value coding.
+fn describe_values(coding: &ValueCoding) -> String {
+    match coding {
+        ValueCoding::Quantized { step, model } => match model {
+            ValueModel::Table { frequencies } => {
+                format!(
+                    "quantised, step {step:e}, fitted table of {} symbols",
+                    frequencies.len()
+                )
+            }
+            ValueModel::Adaptive { alphabet } => {
+                format!("quantised, step {step:e}, adaptive over {alphabet} symbols")
+            }
+            other => format!("quantised, step {step:e}, {other:?}"),
+        },
+        other => format!("{other:?}"),
+    }
 }
