@@ -224,7 +224,7 @@ pub fn rate_distortion_chart(
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font((FONT, 15))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::UpperLeft)
         .draw()?;
     root.present()?;
     Ok(())
