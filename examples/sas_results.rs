@@ -506,7 +506,23 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let names: Vec<String> = std::env::args().skip(1).collect();
     let chosen: Vec<&Study> = if names.is_empty() {
-        STUDIES.iter().collect()
+        // Models trained outside this program are included once they are in place.
+        STUDIES
+            .iter()
+            .filter(|s| {
+                let present = out
+                    .join("models")
+                    .join(format!("{}.safetensors", s.name))
+                    .exists();
+                if s.trained_by.is_some() && !present {
+                    println!(
+                        "skipping {}: its model comes from the command line (docs/results.md §2)",
+                        s.name
+                    );
+                }
+                s.trained_by.is_none() || present
+            })
+            .collect()
     } else if names == ["summary"] {
         Vec::new()
     } else {
