@@ -9,7 +9,8 @@
 //! `SAE_EPOCHS` (30), `SAE_HIDDEN` / `SAE_LATENT` (ratios m/n = 0.25, l/n = 1),
 //! `SAE_LAMBDA` (3e-3), `SAE_LR` (learning rate, 1e-3), `SAE_BATCH` (128), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
 //! `SAE_VALUES` (`q`: quantised values with step `SAE_STEP`, 0.05 of the RMS
-//! latent; or `f16`), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build).
+//! latent; or `f16`), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build),
+//! `SAE_REFINE` (compression-time refinement iterations, 0: off; see `Codec::with_refinement`).
 //! The paper's configuration on a GPU:
 //! `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2 SAE_DEVICE=cuda cargo run --release --features cuda --example sas_roundtrip`.
 
@@ -21,7 +22,7 @@ mod figures;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::sae_container::{ContainerReader, Transform};
-use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
+use sae_codec::sae_model::{LambdaControl, LrSchedule, Refinement, TrainConfig};
 use sae_codec::sae_sas::{DatasetConfig, Detector};
 use sae_codec::{Codec, CodecConfig, ComputeDevice, Metrics, ValueFormat};
 
@@ -107,6 +108,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     bar.finish();
     let train_seconds = started.elapsed().as_secs_f64();
     codec.save(out.join("model.safetensors"))?;
+    let refine: usize = env("SAE_REFINE", 0);
+    let codec = codec.with_refinement((refine > 0).then_some(Refinement {
+        iterations: refine,
+        ..Refinement::default()
+    }));
 
     let started = Instant::now();
     let bytes = codec.compress(&test)?;

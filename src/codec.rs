@@ -8,8 +8,8 @@ use sae_container::{
     SparseLatent, Transform,
 };
 use sae_model::{
-    Architecture, Autoencoder, ForwardDifference, Identity, ModelInfo, Progress, SparseCode, SparseSelector,
-    TrainConfig, TrainReport, Trainer, hex,
+    Architecture, Autoencoder, ForwardDifference, Identity, ModelInfo, Progress, Refinement, SparseCode,
+    SparseSelector, TrainConfig, TrainReport, Trainer, hex,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,21 @@ impl Selector {
     }
 }
 
+/// How the positions of the nonzero latent entries are coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum IndexFormat {
+    /// Gaps under the paper's discretised Gaussian (σ² = 1000, c₀ = 1e-3).
+    ReferenceGaps,
+    /// Gaps under a table fitted on the training latents.
+    FittedGaps,
+    /// One decision per latent unit under its firing rate on the training
+    /// latents: a trained network uses few of its units, some far more often
+    /// than others. On the public SAS images with the `cli-20k` network this
+    /// took the indices from 141 to 50 bytes per image (`docs/results.md` §1.4).
+    PerUnit,
+}
+
 /// How to build and train a codec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodecConfig {
@@ -52,8 +67,8 @@ pub struct CodecConfig {
     pub transforms: Vec<Transform>,
     /// How nonzero values are stored.
     pub values: ValueFormat,
-    /// Fit the gap model on the training latents (else the reference Gaussian).
-    pub fit_gap_table: bool,
+    /// How nonzero positions are coded.
+    pub indices: IndexFormat,
     /// Latent entries at or below this are dropped when compressing.
     pub threshold: f32,
     /// Seed of the weight initialisation.
@@ -75,7 +90,7 @@ impl Default for CodecConfig {
             train: TrainConfig::default(),
             transforms: vec![Transform::PerRecordScale],
             values: ValueFormat::Quantized { relative_step: 0.05 },
-            fit_gap_table: true,
+            indices: IndexFormat::PerUnit,
             threshold: 0.0,
             seed: 0,
             device: ComputeDevice::Cpu,
@@ -91,7 +106,20 @@ struct Settings {
     transforms: Vec<TransformSpec>,
     value_coding: ValueSpec,
     gap_table: Option<Vec<u32>>,
+    /// Per-unit activity frequencies; when present they replace `gap_table`.
+    #[serde(default)]
+    unit_table: Option<Vec<u32>>,
     threshold: f32,
+}
+
+impl Settings {
+    fn index_format(&self) -> IndexFormat {
+        match (&self.unit_table, &self.gap_table) {
+            (Some(_), _) => IndexFormat::PerUnit,
+            (None, Some(_)) => IndexFormat::FittedGaps,
+            (None, None) => IndexFormat::ReferenceGaps,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -157,6 +185,8 @@ pub struct Codec {
     lambda: f64,
     settings: Settings,
     fingerprint: [u8; 32],
+    /// A compressor's choice, not part of the model: not saved with it.
+    refinement: Option<Refinement>,
 }
 
 impl Codec {
@@ -182,19 +212,20 @@ impl Codec {
         let mut model = Autoencoder::new(arch, &config.device.open()?, config.seed)?;
         let trainer = Trainer::new(config.train.clone(), config.selector.boxed());
         let report = trainer.train(&mut model, &transformed, progress)?;
-        let (value_coding, gap_table) = fit_tables(
+        let tables = fit_tables(
             &model,
             &transformed,
             config.values,
-            config.fit_gap_table,
+            config.indices,
             config.threshold,
         )?;
         let settings = Settings {
             record_shape: record_shape.iter().map(|&d| d as u64).collect(),
             selector: config.selector,
             transforms,
-            value_coding,
-            gap_table,
+            value_coding: tables.values,
+            gap_table: tables.gaps,
+            unit_table: tables.units,
             threshold: config.threshold,
         };
         let fingerprint = model.fingerprint()?;
@@ -204,6 +235,7 @@ impl Codec {
                 lambda: report.final_lambda,
                 settings,
                 fingerprint,
+                refinement: None,
             },
             report,
         ))
@@ -215,6 +247,12 @@ impl Codec {
     /// The weights and so the fingerprint are unchanged: containers made by
     /// either codec decode with both, each header saying how its values are stored.
     pub fn with_values(&self, values: ValueFormat, data: &[f32]) -> Result<Self> {
+        self.with_coding(values, self.settings.index_format(), data)
+    }
+
+    /// The same network with another value and index coding, its tables
+    /// refitted on `data`; see [`with_values`](Self::with_values).
+    pub fn with_coding(&self, values: ValueFormat, indices: IndexFormat, data: &[f32]) -> Result<Self> {
         let n = self.model.architecture().input;
         check_data(data, n)?;
         let transforms = self.transforms();
@@ -222,17 +260,53 @@ impl Codec {
         for record in transformed.chunks_mut(n) {
             transform::forward(&transforms, record)?;
         }
-        let (value_coding, gap_table) = fit_tables(
+        let tables = fit_tables(
             &self.model,
             &transformed,
             values,
-            self.settings.gap_table.is_some(),
+            indices,
             self.settings.threshold,
         )?;
         let mut codec = self.clone();
-        codec.settings.value_coding = value_coding;
-        codec.settings.gap_table = gap_table;
+        codec.settings.value_coding = tables.values;
+        codec.settings.gap_table = tables.gaps;
+        codec.settings.unit_table = tables.units;
         Ok(codec)
+    }
+
+    /// The same codec, compressing with `refinement` (`None`: the encoder's latents as they are).
+    ///
+    /// Refinement searches each record's latent for a better one under the
+    /// fixed decoder ([`Autoencoder::refine`]): slower compression, lower
+    /// error, containers that decode with any copy of the model. It is a
+    /// choice of the compressor and is not saved with the codec.
+    ///
+    /// ```
+    /// # use sae_codec::{Codec, CodecConfig};
+    /// # use sae_codec::sae_model::{LambdaControl, TrainConfig};
+    /// use sae_codec::sae_model::Refinement;
+    /// # let data: Vec<f32> = (0..64 * 16).map(|i| ((i % 16) as f32 / 3.0).sin().abs() * (1 + i / 16 % 4) as f32).collect();
+    /// # let config = CodecConfig {
+    /// #     train: TrainConfig { epochs: 5, batch_size: 16, lambda: LambdaControl::Fixed(1e-3), ..TrainConfig::default() },
+    /// #     ..CodecConfig::default()
+    /// # };
+    /// let (codec, _) = Codec::train(&data, &[16], &config, |_| {})?;
+    /// let refined = codec.clone().with_refinement(Some(Refinement::default()));
+    /// let error = |bytes: &[u8]| -> Result<f32, sae_codec::CodecError> {
+    ///     let back = codec.decompress(bytes)?;
+    ///     Ok(back.iter().zip(&data).map(|(a, b)| (a - b) * (a - b)).sum())
+    /// };
+    /// assert!(error(&refined.compress(&data)?)? <= error(&codec.compress(&data)?)? * 1.01);
+    /// # Ok::<(), sae_codec::CodecError>(())
+    /// ```
+    pub fn with_refinement(mut self, refinement: Option<Refinement>) -> Self {
+        self.refinement = refinement;
+        self
+    }
+
+    /// How [`compress`](Self::compress) refines latents, if it does.
+    pub fn refinement(&self) -> Option<&Refinement> {
+        self.refinement.as_ref()
     }
 
     /// The autoencoder.
@@ -262,11 +336,14 @@ impl Codec {
     fn header(&self) -> Header {
         let latent = self.model.architecture().latent as u32;
         let mut header = Header::new(self.settings.record_shape.clone(), ElementType::F32, latent);
-        header.index_coding = match &self.settings.gap_table {
-            Some(frequencies) => IndexCoding::Table {
+        header.index_coding = match (&self.settings.unit_table, &self.settings.gap_table) {
+            (Some(frequencies), _) => IndexCoding::PerUnit {
                 frequencies: frequencies.clone(),
             },
-            None => IndexCoding::reference(),
+            (None, Some(frequencies)) => IndexCoding::Table {
+                frequencies: frequencies.clone(),
+            },
+            (None, None) => IndexCoding::reference(),
         };
         header.value_coding = self.settings.value_coding.coding();
         header.transforms = self.transforms();
@@ -294,14 +371,33 @@ impl Codec {
             for record in transformed.chunks_mut(n) {
                 scales.push(transform::forward(&transforms, record)?);
             }
-            let codes = self.model.encode_sparse(&transformed, self.settings.threshold)?;
+            let mut codes = self.model.encode_sparse(&transformed, self.settings.threshold)?;
+            if let Some(refinement) = &self.refinement {
+                // End the search on the quantiser's grid: rounding after it
+                // would undo part of what it found.
+                let refinement = Refinement {
+                    lattice: refinement.lattice.or(self.settings.value_coding.step()),
+                    ..*refinement
+                };
+                codes = self.model.refine(&transformed, &codes, &refinement)?;
+                let threshold = self.settings.threshold;
+                for code in codes.iter_mut().filter(|_| threshold > 0.0) {
+                    let (indices, values) = code
+                        .indices
+                        .iter()
+                        .zip(&code.values)
+                        .filter(|&(_, &v)| v > threshold)
+                        .unzip();
+                    (code.indices, code.values) = (indices, values);
+                }
+            }
             for (mut code, scale) in codes.into_iter().zip(scales) {
                 self.settings
                     .value_coding
                     .prune(&mut code.indices, &mut code.values);
                 let latent =
                     SparseLatent::new(self.model.architecture().latent as u32, code.indices, code.values)?;
-                let extras: Vec<Extra> = scale.map(Extra::scale).into_iter().collect();
+                let extras: Vec<Extra> = scale.map(Extra::compact_scale).into_iter().collect();
                 writer.append_with_extras(&latent, &extras)?;
             }
         }
@@ -396,8 +492,16 @@ impl Codec {
             lambda: info.lambda,
             settings,
             fingerprint,
+            refinement: None,
         })
     }
+}
+
+/// The coding tables fitted on training latents.
+struct Tables {
+    values: ValueSpec,
+    gaps: Option<Vec<u32>>,
+    units: Option<Vec<u32>>,
 }
 
 /// Fits the coding tables on the training latents as the compressor will
@@ -406,9 +510,9 @@ fn fit_tables(
     model: &Autoencoder,
     transformed: &[f32],
     values: ValueFormat,
-    fit_gap_table: bool,
+    indices: IndexFormat,
     threshold: f32,
-) -> Result<(ValueSpec, Option<Vec<u32>>)> {
+) -> Result<Tables> {
     let latent_len = model.architecture().latent as u32;
     let mut codes = model.encode_sparse(transformed, threshold)?;
     let all_values: Vec<f32> = codes.iter().flat_map(|c| c.values.iter().copied()).collect();
@@ -417,19 +521,28 @@ fn fit_tables(
     for code in &mut codes {
         value_coding.prune(&mut code.indices, &mut code.values);
     }
-    let gap_table = if fit_gap_table {
-        let latents = codes
-            .into_iter()
-            .map(|c| SparseLatent::new(latent_len, c.indices, c.values))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        match IndexCoding::fitted(&latents, latent_len, 16)? {
-            IndexCoding::Table { frequencies } => Some(frequencies),
-            _ => None,
-        }
-    } else {
-        None
+    let latents = || {
+        codes
+            .iter()
+            .map(|c| SparseLatent::new(latent_len, c.indices.clone(), c.values.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()
     };
-    Ok((value_coding, gap_table))
+    let (gaps, units) = match indices {
+        IndexFormat::ReferenceGaps => (None, None),
+        IndexFormat::FittedGaps => match IndexCoding::fitted(&latents()?, latent_len, 16)? {
+            IndexCoding::Table { frequencies } => (Some(frequencies), None),
+            _ => (None, None),
+        },
+        IndexFormat::PerUnit => match IndexCoding::fitted_per_unit(&latents()?, latent_len)? {
+            IndexCoding::PerUnit { frequencies } => (None, Some(frequencies)),
+            _ => (None, None),
+        },
+    };
+    Ok(Tables {
+        values: value_coding,
+        gaps,
+        units,
+    })
 }
 
 fn record_len(shape: &[usize]) -> Result<usize> {

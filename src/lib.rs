@@ -31,7 +31,7 @@ mod metrics;
 pub mod transform;
 mod values;
 
-pub use codec::{Codec, CodecConfig, Selector};
+pub use codec::{Codec, CodecConfig, IndexFormat, Selector};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
 pub use metrics::{Metrics, Summary};

@@ -11,7 +11,8 @@ use crate::error::{CodecError, Result};
 /// Applies `steps` to one record in place; returns its per-record scale if a
 /// [`Transform::PerRecordScale`] step is present.
 ///
-/// The per-record scale is the record's L2 norm at that step (1 for a zero record).
+/// The per-record scale is the record's L2 norm at that step, rounded to an
+/// f32 when it is representable (1 for a zero record).
 pub fn forward(steps: &[Transform], record: &mut [f32]) -> Result<Option<f64>> {
     let mut scale = None;
     for step in steps {
@@ -31,7 +32,16 @@ pub fn forward(steps: &[Transform], record: &mut [f32]) -> Result<Option<f64>> {
                     .map(|&v| f64::from(v) * f64::from(v))
                     .sum::<f64>()
                     .sqrt();
-                let s = if norm > 0.0 { norm } else { 1.0 };
+                // Rounded to an f32 where that stays positive and finite, so
+                // the container stores it in 4 bytes, exactly as used here.
+                let narrow = f64::from(norm as f32);
+                let s = if narrow > 0.0 && narrow.is_finite() {
+                    narrow
+                } else if norm > 0.0 {
+                    norm
+                } else {
+                    1.0
+                };
                 record.iter_mut().for_each(|v| *v = (f64::from(*v) / s) as f32);
                 scale = Some(s);
             }

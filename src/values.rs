@@ -96,6 +96,14 @@ impl ValueSpec {
 
     /// Drops the entries a quantiser would store as zero: they cost an index
     /// and a symbol and contribute nothing to the reconstruction.
+    /// The quantisation step, for quantised values.
+    pub(crate) fn step(&self) -> Option<f32> {
+        match self {
+            Self::Quantized { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+
     pub(crate) fn prune(&self, indices: &mut Vec<u32>, values: &mut Vec<f32>) {
         if let Self::Quantized { step, .. } = self {
             let half = step / 2.0;

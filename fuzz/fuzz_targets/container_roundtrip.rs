@@ -20,13 +20,14 @@ fuzz_target!(|input: (u16, u8, Vec<(u16, f32)>)| {
     }
     let latent = SparseLatent::from_dense(&dense);
     let mut header = Header::new(vec![u64::from(len)], ElementType::F32, len);
-    header.index_coding = match kind % 4 {
+    header.index_coding = match kind % 5 {
         0 => IndexCoding::reference(),
         1 => IndexCoding::Adaptive { increment: 32 },
         2 => IndexCoding::Uniform,
+        3 => IndexCoding::fitted_per_unit([&latent], len).expect("fits"),
         _ => IndexCoding::fitted([&latent], len, 16).expect("fits"),
     };
-    let (value_coding, tolerance): (ValueCoding, fn(f32) -> f32) = match (kind / 4) % 3 {
+    let (value_coding, tolerance): (ValueCoding, fn(f32) -> f32) = match (kind / 5) % 3 {
         0 => (ValueCoding::F32, |_| 0.0),
         1 => (ValueCoding::F16, |v| v.abs() * 2f32.powi(-11) + 2f32.powi(-24)),
         _ => (

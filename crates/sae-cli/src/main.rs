@@ -12,10 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::sae_container::{
     ContainerReader, IndexCoding, IndexStatus, Transform, ValueCoding, ValueModel,
 };
-use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
+use sae_codec::sae_model::{LambdaControl, LrSchedule, Refinement, TrainConfig};
 use sae_codec::sae_sas::loaders::{Array, read_npy, read_raw_f32, write_npy};
 use sae_codec::sae_sas::{DatasetConfig, Detector, ImageParams, Sidecar};
-use sae_codec::{Codec, CodecConfig, ComputeDevice, Metrics, Selector, ValueFormat};
+use sae_codec::{Codec, CodecConfig, ComputeDevice, IndexFormat, Metrics, Selector, ValueFormat};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -106,6 +106,9 @@ enum Command {
         /// RMS nonzero training latent.
         #[arg(long, default_value_t = 0.05)]
         step: f32,
+        /// How nonzero positions are coded.
+        #[arg(long, value_enum, default_value_t = IndicesArg::PerUnit)]
+        indices: IndicesArg,
         /// Where to train: cpu, cuda, cuda:N or auto (cuda needs a build with `--features cuda`).
         #[arg(long, default_value = "cpu")]
         device: ComputeDevice,
@@ -123,6 +126,17 @@ enum Command {
         /// Where to run the encoder: cpu, cuda, cuda:N or auto.
         #[arg(long, default_value = "cpu")]
         device: ComputeDevice,
+        /// Refine each latent against its image for this many iterations
+        /// (0: the encoder's latents as they are). Slower, lower error; the
+        /// container decodes the same way.
+        #[arg(long, default_value_t = 0)]
+        refine: usize,
+        /// Penalty λ on ‖z‖₁ while refining: larger drops more latents.
+        #[arg(long, default_value_t = 0.0)]
+        refine_lambda: f64,
+        /// Let refinement switch on latents the encoder left at zero.
+        #[arg(long)]
+        refine_grow: bool,
     },
     /// Decompress a container into images (`.npy`).
     Decompress {
@@ -188,6 +202,16 @@ enum ValuesArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum IndicesArg {
+    /// One decision per latent unit under its training firing rate.
+    PerUnit,
+    /// Gaps under a table fitted on the training latents.
+    Gaps,
+    /// Gaps under the paper's discretised Gaussian.
+    Reference,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum TransformArg {
     /// None.
     None,
@@ -248,6 +272,7 @@ fn run(cli: Cli) -> Result<()> {
             transform,
             values,
             step,
+            indices,
             device,
         } => {
             let images = read_images(&input)?;
@@ -285,6 +310,11 @@ fn run(cli: Cli) -> Result<()> {
                     ValuesArg::Bf16 => ValueFormat::Bf16,
                     ValuesArg::Quantized => ValueFormat::Quantized { relative_step: step },
                 },
+                indices: match indices {
+                    IndicesArg::PerUnit => IndexFormat::PerUnit,
+                    IndicesArg::Gaps => IndexFormat::FittedGaps,
+                    IndicesArg::Reference => IndexFormat::ReferenceGaps,
+                },
                 seed,
                 device,
                 ..CodecConfig::default()
@@ -317,8 +347,18 @@ fn run(cli: Cli) -> Result<()> {
             input,
             output,
             device,
+            refine,
+            refine_lambda,
+            refine_grow,
         } => {
-            let codec = load_codec(&model, device)?;
+            let refinement = (refine > 0).then_some(Refinement {
+                iterations: refine,
+                lambda: refine_lambda,
+                grow_support: refine_grow,
+                // The codec fills in its quantisation step.
+                lattice: None,
+            });
+            let codec = load_codec(&model, device)?.with_refinement(refinement);
             let images = read_images(&input)?;
             if images.shape[1..] != codec.record_shape()[..] {
                 bail!(
@@ -525,7 +565,7 @@ fn eval(reference: &Input, reconstruction: &Path, container: Option<&Path>, json
     Ok(())
 }
 
-/// One line about the gap model (a fitted table has thousands of entries: summarise it).
+/// One line about the index model (a fitted table has thousands of entries: summarise it).
 fn describe_indices(coding: &IndexCoding) -> String {
     match coding {
         IndexCoding::Gaussian {
@@ -536,6 +576,14 @@ fn describe_indices(coding: &IndexCoding) -> String {
         IndexCoding::Table { frequencies } => format!("fitted gap table of {} symbols", frequencies.len()),
         IndexCoding::Adaptive { increment } => format!("adaptive gaps, increment {increment}"),
         IndexCoding::Uniform => "uniform gaps".into(),
+        IndexCoding::PerUnit { frequencies } => {
+            let mean = frequencies.iter().map(|&f| f64::from(f)).sum::<f64>()
+                / (frequencies.len().max(1) as f64 * f64::from(1u32 << IndexCoding::PER_UNIT_PRECISION));
+            format!(
+                "per-unit activity table of {} units (mean probability {mean:.4})",
+                frequencies.len()
+            )
+        }
         other => format!("{other:?}"),
     }
 }

@@ -168,6 +168,88 @@ fn simulate_train_compress_decompress_inspect_eval() {
         p(&recon),
     ]);
     assert_eq!(read_npy(&recon).unwrap().shape, [40, 16, 16]);
+
+    // The default index coding is per unit; gaps stay available.
+    sae()
+        .args(["inspect", p(&sae_file)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("per-unit activity table of"));
+    let gaps = d.join("gaps.safetensors");
+    train(&train_npy, &gaps, "3", &["--indices", "gaps"]);
+    ok(&[
+        "compress",
+        "-m",
+        p(&gaps),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&sae_file),
+    ]);
+    sae()
+        .args(["inspect", p(&sae_file)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("fitted gap table"));
+
+    // Refined compression: a container the same decoder reads, no worse.
+    let error_of = |container: &Path| {
+        ok(&["decompress", "-m", p(&model), "-i", p(container), "-o", p(&recon)]);
+        let out = sae()
+            .args([
+                "eval",
+                "--reference",
+                p(&train_npy),
+                "--reconstruction",
+                p(&recon),
+                "--json",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        json["rel_l2"]["mean"].as_f64().unwrap()
+    };
+    let refined = d.join("refined.sae");
+    ok(&[
+        "compress",
+        "-m",
+        p(&model),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&sae_file),
+    ]);
+    ok(&[
+        "compress",
+        "-m",
+        p(&model),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&refined),
+        "--refine",
+        "30",
+    ]);
+    let (plain, better) = (error_of(&sae_file), error_of(&refined));
+    assert!(better < plain, "refined {better} vs plain {plain}");
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&model),
+            "-i",
+            p(&train_npy),
+            "-o",
+            p(&refined),
+            "--refine",
+            "5",
+            "--refine-lambda=-1",
+        ],
+        "refinement lambda",
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -15,7 +15,7 @@ pub const END_MAGIC: [u8; 8] = *b"SAEINDEX";
 /// Major format version: readers refuse files of a newer major version.
 pub const VERSION_MAJOR: u16 = 1;
 /// Minor format version: additions that older readers can skip.
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
 
 /// Length field value that ends the records and starts the footer.
 pub(crate) const END_OF_RECORDS: u32 = u32::MAX;

@@ -88,6 +88,14 @@ pub enum IndexCoding {
     },
     /// Every gap equally likely.
     Uniform,
+    /// No gaps: one yes/no decision per latent unit, unit `i` active with
+    /// probability `frequencies[i] / 2^16`, e.g. its firing rate on training
+    /// latents. Trained sparse autoencoders use few of their units and some
+    /// far more often than others, which a gap model cannot see.
+    PerUnit {
+        /// One frequency per unit, each in `1..65536`.
+        frequencies: Vec<u32>,
+    },
 }
 
 impl IndexCoding {
@@ -138,6 +146,58 @@ impl IndexCoding {
         Ok(Self::Table {
             frequencies: table.frequencies().collect(),
         })
+    }
+}
+
+impl IndexCoding {
+    /// Fixed-point precision of [`PerUnit`](Self::PerUnit) frequencies.
+    pub const PER_UNIT_PRECISION: u32 = 16;
+
+    /// A [`PerUnit`](Self::PerUnit) model fitted on training latents of length
+    /// `latent_len`: each unit's firing rate, smoothed by half a count so that
+    /// units never seen active stay codable.
+    ///
+    /// ```
+    /// use sae_container::{IndexCoding, SparseLatent};
+    ///
+    /// let training = [
+    ///     SparseLatent::new(4, vec![0, 2], vec![1.0; 2])?,
+    ///     SparseLatent::new(4, vec![2], vec![1.0])?,
+    /// ];
+    /// let IndexCoding::PerUnit { frequencies } = IndexCoding::fitted_per_unit(training.iter(), 4)? else {
+    ///     unreachable!()
+    /// };
+    /// // (count + 1/2) / (latents + 1) of 2^16: unit 2 fired twice, unit 1 never.
+    /// assert_eq!(frequencies, [32768, 10923, 54613, 10923]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fitted_per_unit<'a>(
+        latents: impl IntoIterator<Item = &'a SparseLatent>,
+        latent_len: u32,
+    ) -> Result<Self> {
+        let mut counts = vec![0u64; latent_len as usize];
+        let mut seen = 0u64;
+        for latent in latents {
+            if latent.len() != latent_len {
+                return Err(ContainerError::InvalidInput {
+                    what: "training latent",
+                    reason: format!("length {} differs from {latent_len}", latent.len()),
+                });
+            }
+            for &i in latent.indices() {
+                counts[i as usize] += 1;
+            }
+            seen += 1;
+        }
+        let total = f64::from(1u32 << Self::PER_UNIT_PRECISION);
+        let frequencies = counts
+            .iter()
+            .map(|&c| {
+                let p = (c as f64 + 0.5) / (seen as f64 + 1.0);
+                ((p * total).round() as u32).clamp(1, (1 << Self::PER_UNIT_PRECISION) - 1)
+            })
+            .collect();
+        Ok(Self::PerUnit { frequencies })
     }
 }
 
@@ -407,6 +467,10 @@ impl Header {
                 p.put_u32(*increment);
             }
             IndexCoding::Uniform => p.put_u8(4),
+            IndexCoding::PerUnit { frequencies } => {
+                p.put_u8(5);
+                put_frequencies(&mut p, frequencies);
+            }
         }
         put_field(&mut out, tag::INDEX_CODING, &p);
 
@@ -522,6 +586,9 @@ impl Header {
                         },
                         3 => IndexCoding::Adaptive { increment: f.u32()? },
                         4 => IndexCoding::Uniform,
+                        5 => IndexCoding::PerUnit {
+                            frequencies: read_frequencies(&mut f)?,
+                        },
                         k => return Err(f.malformed(format!("unknown index coding {k}"))),
                     })
                 }

@@ -2,7 +2,7 @@
 
 use half::{bf16, f16};
 use sae_arith::{
-    Adaptive, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, RangeEncoder, Uniform,
+    Adaptive, Binary, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, RangeEncoder, Uniform,
 };
 
 use crate::error::{ContainerError, Result, Section};
@@ -24,8 +24,10 @@ impl Extra {
     pub const SCALE: u16 = 1;
     /// Reserved for residual corrections of error-bounded modes.
     pub const RESIDUAL: u16 = 2;
+    /// Per-record scale `s` as an f32 (little-endian), for scales it holds exactly (since 1.1).
+    pub const SCALE_F32: u16 = 3;
 
-    /// A per-record scale extra.
+    /// A per-record scale extra (f64).
     pub fn scale(s: f64) -> Self {
         Self {
             tag: Self::SCALE,
@@ -33,12 +35,36 @@ impl Extra {
         }
     }
 
-    /// The scale, if this is a well-formed scale extra.
-    pub fn as_scale(&self) -> Option<f64> {
-        if self.tag != Self::SCALE {
-            return None;
+    /// A per-record scale extra in 4 bytes when `s` is exactly an f32, else in 8.
+    ///
+    /// ```
+    /// use sae_container::Extra;
+    ///
+    /// assert_eq!(Extra::compact_scale(0.75).data.len(), 4);
+    /// assert_eq!(Extra::compact_scale(0.1).data.len(), 8); // 0.1 is not an f32
+    /// assert_eq!(Extra::compact_scale(0.1).as_scale(), Some(0.1));
+    /// ```
+    pub fn compact_scale(s: f64) -> Self {
+        let narrow = s as f32;
+        if f64::from(narrow) == s {
+            Self {
+                tag: Self::SCALE_F32,
+                data: narrow.to_le_bytes().to_vec(),
+            }
+        } else {
+            Self::scale(s)
         }
-        Some(f64::from_le_bytes(self.data.as_slice().try_into().ok()?))
+    }
+
+    /// The scale, if this is a well-formed scale extra of either width.
+    pub fn as_scale(&self) -> Option<f64> {
+        match self.tag {
+            Self::SCALE => Some(f64::from_le_bytes(self.data.as_slice().try_into().ok()?)),
+            Self::SCALE_F32 => Some(f64::from(f32::from_le_bytes(
+                self.data.as_slice().try_into().ok()?,
+            ))),
+            _ => None,
+        }
     }
 }
 
@@ -83,6 +109,15 @@ impl RecordSizes {
         self.values += other.values;
         self.extras += other.extras;
     }
+}
+
+/// How a record's indices are coded, built once per file.
+#[derive(Debug, Clone)]
+enum IndexModel {
+    /// Gaps and a terminator under one model.
+    Gaps(EntropyModel),
+    /// One decision per unit under its own probability.
+    PerUnit(Vec<Binary>),
 }
 
 /// A model a header describes, built once per file.
@@ -153,7 +188,7 @@ fn adaptive(alphabet: usize, increment: u32) -> Result<Adaptive> {
 #[derive(Debug, Clone)]
 pub(crate) struct RecordCodec {
     latent_len: u32,
-    gaps: EntropyModel,
+    indices: IndexModel,
     value_coding: ValueCoding,
     /// The model of quantised values, when values are quantised.
     values: Option<EntropyModel>,
@@ -163,8 +198,57 @@ pub(crate) struct RecordCodec {
 impl RecordCodec {
     pub(crate) fn new(header: &Header) -> Result<Self> {
         let l = header.latent_len;
+        let indices = match &header.index_coding {
+            IndexCoding::PerUnit { frequencies } => {
+                if frequencies.len() != l as usize {
+                    return Err(header_error(format!(
+                        "per-unit table has {} entries, expected l = {l}",
+                        frequencies.len()
+                    )));
+                }
+                let units = frequencies
+                    .iter()
+                    .map(|&f| Binary::new(f, IndexCoding::PER_UNIT_PRECISION))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| header_error(format!("per-unit table: {e}")))?;
+                IndexModel::PerUnit(units)
+            }
+            coding => IndexModel::Gaps(Self::gap_model(coding, l)?),
+        };
+        let values = match &header.value_coding {
+            ValueCoding::Quantized { model, .. } => Some(match model {
+                ValueModel::Adaptive { alphabet } => {
+                    if !(2..=HALF_WORD as u32).contains(alphabet) {
+                        return Err(header_error(format!(
+                            "value alphabet {alphabet} outside 2..=65536"
+                        )));
+                    }
+                    EntropyModel::Adaptive(adaptive(*alphabet as usize, ADAPTIVE_VALUE_INCREMENT)?)
+                }
+                ValueModel::Table { frequencies } => {
+                    if frequencies.len() < 2 || frequencies.last() == Some(&0) {
+                        return Err(header_error(
+                            "value table needs at least two symbols and a codable escape".into(),
+                        ));
+                    }
+                    EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
+                }
+            }),
+            _ => None,
+        };
+        Ok(Self {
+            latent_len: l,
+            indices,
+            value_coding: header.value_coding.clone(),
+            values,
+            half_word: Uniform::new(HALF_WORD)?,
+        })
+    }
+
+    /// The model of gaps (`0..l`) and the terminator (`l`) a header names.
+    fn gap_model(coding: &IndexCoding, l: u32) -> Result<EntropyModel> {
         let alphabet = l as usize + 1;
-        let gaps = match &header.index_coding {
+        Ok(match coding {
             IndexCoding::Gaussian {
                 sigma2,
                 floor,
@@ -192,34 +276,9 @@ impl RecordCodec {
                 EntropyModel::Adaptive(adaptive(alphabet, *increment)?)
             }
             IndexCoding::Uniform => EntropyModel::Uniform(Uniform::new(alphabet)?),
-        };
-        let values = match &header.value_coding {
-            ValueCoding::Quantized { model, .. } => Some(match model {
-                ValueModel::Adaptive { alphabet } => {
-                    if !(2..=HALF_WORD as u32).contains(alphabet) {
-                        return Err(header_error(format!(
-                            "value alphabet {alphabet} outside 2..=65536"
-                        )));
-                    }
-                    EntropyModel::Adaptive(adaptive(*alphabet as usize, ADAPTIVE_VALUE_INCREMENT)?)
-                }
-                ValueModel::Table { frequencies } => {
-                    if frequencies.len() < 2 || frequencies.last() == Some(&0) {
-                        return Err(header_error(
-                            "value table needs at least two symbols and a codable escape".into(),
-                        ));
-                    }
-                    EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
-                }
-            }),
-            _ => None,
-        };
-        Ok(Self {
-            latent_len: l,
-            gaps,
-            value_coding: header.value_coding.clone(),
-            values,
-            half_word: Uniform::new(HALF_WORD)?,
+            IndexCoding::PerUnit { .. } => {
+                return Err(header_error("per-unit coding has no gap model".into()));
+            }
         })
     }
 
@@ -258,13 +317,24 @@ impl RecordCodec {
 
     fn encode_indices(&self, latent: &SparseLatent) -> Result<Vec<u8>> {
         let mut encoder = RangeEncoder::new();
-        let mut model = self.gaps.start();
-        let mut next = 0u32;
-        for &index in latent.indices() {
-            model.encode(&mut encoder, (index - next) as usize)?;
-            next = index + 1;
+        match &self.indices {
+            IndexModel::Gaps(gaps) => {
+                let mut model = gaps.start();
+                let mut next = 0u32;
+                for &index in latent.indices() {
+                    model.encode(&mut encoder, (index - next) as usize)?;
+                    next = index + 1;
+                }
+                model.encode(&mut encoder, self.latent_len as usize)?;
+            }
+            IndexModel::PerUnit(units) => {
+                let mut active = latent.indices().iter().peekable();
+                for (unit, model) in units.iter().enumerate() {
+                    let is_active = active.next_if(|&&i| i as usize == unit).is_some();
+                    encoder.encode(usize::from(is_active), model)?;
+                }
+            }
         }
-        model.encode(&mut encoder, self.latent_len as usize)?;
         Ok(encoder.finish())
     }
 
@@ -354,24 +424,35 @@ impl RecordCodec {
         };
         let coder = |e: sae_arith::DecodeError| bad(format!("index stream: {e}"));
         let mut decoder = RangeDecoder::new(bytes).map_err(coder)?;
-        let mut model = self.gaps.start();
-        let terminator = self.latent_len as usize;
         let mut indices = Vec::new();
-        let mut next = 0u64;
-        loop {
-            let gap = model.decode(&mut decoder).map_err(coder)?;
-            if gap == terminator {
-                break;
+        match &self.indices {
+            IndexModel::Gaps(gaps) => {
+                let mut model = gaps.start();
+                let terminator = self.latent_len as usize;
+                let mut next = 0u64;
+                loop {
+                    let gap = model.decode(&mut decoder).map_err(coder)?;
+                    if gap == terminator {
+                        break;
+                    }
+                    let index = next + gap as u64;
+                    if index >= u64::from(self.latent_len) {
+                        return Err(bad(format!(
+                            "index {index} beyond the latent length {}",
+                            self.latent_len
+                        )));
+                    }
+                    indices.push(index as u32);
+                    next = index + 1;
+                }
             }
-            let index = next + gap as u64;
-            if index >= u64::from(self.latent_len) {
-                return Err(bad(format!(
-                    "index {index} beyond the latent length {}",
-                    self.latent_len
-                )));
+            IndexModel::PerUnit(units) => {
+                for (unit, model) in units.iter().enumerate() {
+                    if decoder.decode(model).map_err(coder)? == 1 {
+                        indices.push(unit as u32);
+                    }
+                }
             }
-            indices.push(index as u32);
-            next = index + 1;
         }
         let end = decoder.finish().map_err(coder)?;
         if end != bytes.len() {
@@ -475,6 +556,17 @@ mod tests {
     #[test]
     fn scale_extra() {
         assert_eq!(Extra::scale(2.5).as_scale(), Some(2.5));
+        assert_eq!(Extra::compact_scale(2.5).tag, Extra::SCALE_F32);
+        assert_eq!(Extra::compact_scale(2.5).as_scale(), Some(2.5));
+        assert_eq!(Extra::compact_scale(1e300).tag, Extra::SCALE);
+        assert_eq!(
+            Extra {
+                tag: Extra::SCALE_F32,
+                data: vec![0; 8]
+            }
+            .as_scale(),
+            None
+        );
         assert_eq!(
             Extra {
                 tag: Extra::SCALE,

@@ -55,7 +55,7 @@ fn header(value_coding: ValueCoding, index_coding: IndexCoding) -> Header {
 fn check_golden(name: &str, h: Header) {
     assert_eq!(
         (VERSION_MAJOR, VERSION_MINOR),
-        (1, 0),
+        (1, 1),
         "bump the golden files with the version"
     );
     let mut writer = ContainerWriter::new(Vec::new(), h.clone()).unwrap();
@@ -69,40 +69,71 @@ fn check_golden(name: &str, h: Header) {
     }
     let golden = std::fs::read(&path).expect("golden file exists (bless it once)");
     assert_eq!(bytes, golden, "the writer's bytes differ from {}", path.display());
+    check_decodes(&golden, &h);
+}
 
-    // The committed file decodes to the expected content (all values here are exact in f16).
-    let mut reader = ContainerReader::open(Cursor::new(&golden)).unwrap();
+/// The file decodes to the expected content (all values here are exact in f16).
+fn check_decodes(file: &[u8], h: &Header) {
+    let mut reader = ContainerReader::open(Cursor::new(file)).unwrap();
     assert_eq!(reader.status(), &IndexStatus::Indexed);
-    assert_eq!(reader.header(), &h);
+    assert_eq!(reader.header(), h);
     for (i, (latent, extras)) in latents().into_iter().enumerate() {
         let record = reader.get(i).unwrap();
         assert_eq!(record.latent, latent);
         assert_eq!(record.extras, extras);
     }
-    assert_eq!(StreamReader::new(&golden[..]).unwrap().count(), 3);
+    assert_eq!(StreamReader::new(file).unwrap().count(), 3);
+}
+
+fn table_header() -> Header {
+    let table: Vec<u32> = (0..=256).map(|g| 1 + 300 / (1 + g)).collect();
+    header(
+        ValueCoding::Quantized {
+            step: 0.25,
+            model: ValueModel::Table {
+                frequencies: (1..=40).rev().collect(),
+            },
+        },
+        IndexCoding::Table { frequencies: table },
+    )
 }
 
 #[test]
 fn golden_reference_coding() {
     check_golden(
-        "golden-v1-gaussian-f16.sae",
+        "golden-v1.1-gaussian-f16.sae",
         header(ValueCoding::F16, IndexCoding::reference()),
     );
 }
 
 #[test]
 fn golden_quantized_table_coding() {
-    let table: Vec<u32> = (0..=256).map(|g| 1 + 300 / (1 + g)).collect();
+    check_golden("golden-v1.1-table-quantized.sae", table_header());
+}
+
+#[test]
+fn golden_per_unit_coding() {
+    let frequencies = (0..256u32)
+        .map(|u| 1 + u.wrapping_mul(2_654_435_761) % 65_000)
+        .collect();
     check_golden(
-        "golden-v1-table-quantized.sae",
-        header(
-            ValueCoding::Quantized {
-                step: 0.25,
-                model: ValueModel::Table {
-                    frequencies: (1..=40).rev().collect(),
-                },
-            },
-            IndexCoding::Table { frequencies: table },
-        ),
+        "golden-v1.1-per-unit-f16.sae",
+        header(ValueCoding::F16, IndexCoding::PerUnit { frequencies }),
     );
+}
+
+/// Files written as 1.0 (before the per-unit coding) still read, unchanged.
+#[test]
+fn version_1_0_files_still_decode() {
+    for (name, h) in [
+        (
+            "golden-v1-gaussian-f16.sae",
+            header(ValueCoding::F16, IndexCoding::reference()),
+        ),
+        ("golden-v1-table-quantized.sae", table_header()),
+    ] {
+        let file = std::fs::read(golden_path(name)).unwrap();
+        assert_eq!(&file[8..12], &[1, 0, 0, 0], "{name} is a 1.0 file");
+        check_decodes(&file, &h);
+    }
 }

@@ -66,6 +66,12 @@ fn codings() -> Vec<(IndexCoding, ValueCoding)> {
         (IndexCoding::reference(), ValueCoding::F16),
         (IndexCoding::Adaptive { increment: 16 }, ValueCoding::F32),
         (
+            IndexCoding::PerUnit {
+                frequencies: (0..64u32).map(|i| 1 + (i * 7919) % 30_000).collect(),
+            },
+            ValueCoding::F16,
+        ),
+        (
             IndexCoding::Uniform,
             ValueCoding::Quantized {
                 step: 0.125,

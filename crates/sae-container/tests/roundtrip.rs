@@ -63,6 +63,12 @@ fn index_coding(kind: u8, len: u32, seed: u64) -> IndexCoding {
         }
         2 => IndexCoding::Adaptive { increment: 24 },
         3 => IndexCoding::Uniform,
+        5 => {
+            let mut rng = Rng(seed | 1);
+            IndexCoding::PerUnit {
+                frequencies: (0..len).map(|_| 1 + (rng.next() % 65_535) as u32).collect(),
+            }
+        }
         _ => IndexCoding::Gaussian {
             sigma2: 50.0,
             floor: 0.0,
@@ -116,7 +122,7 @@ proptest! {
         log_len in 0u32..=18,
         len_jitter in 0u32..1000,
         density in prop::sample::select(vec![0.0, 0.001, 0.01, 0.1, 1.0]),
-        gap_kind in 0u8..5,
+        gap_kind in 0u8..6,
         value_kind in 0u8..5,
         seed in any::<u64>(),
         records in 1usize..4,

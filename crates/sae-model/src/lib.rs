@@ -47,6 +47,7 @@ mod io;
 mod kernels;
 mod network;
 mod optim;
+mod refine;
 mod selector;
 mod train;
 
@@ -58,6 +59,7 @@ pub use error::{ModelError, Result};
 pub use io::{FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
 pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, MIN_BLOCK_ROWS, SparseCode, StepStats};
 pub use optim::{AdamConfig, Optimizer};
+pub use refine::Refinement;
 pub use selector::{ForwardDifference, Identity, SparseSelector, selector_from_name};
 pub use train::{LambdaControl, LrSchedule, Progress, TrainConfig, TrainReport, Trainer, Validation};
 

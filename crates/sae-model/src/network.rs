@@ -215,7 +215,7 @@ impl Autoencoder {
     }
 
     /// `activation(x·W_k + b_k)` and its positive count, bias and ReLU fused on the CPU.
-    fn layer(&self, k: usize, x: &Tensor) -> candle_core::Result<(Tensor, u64)> {
+    pub(crate) fn layer(&self, k: usize, x: &Tensor) -> candle_core::Result<(Tensor, u64)> {
         bias_activation(x.matmul(&self.weights[k])?, &self.biases[k], k < 3)
     }
 
@@ -277,7 +277,7 @@ impl Autoencoder {
     }
 
     /// A tensor holding `block` and, below [`MIN_BLOCK_ROWS`] rows, zero rows after it.
-    fn padded_block(&self, block: &[f32]) -> Result<Tensor> {
+    pub(crate) fn padded_block(&self, block: &[f32]) -> Result<Tensor> {
         let n = self.arch.input;
         let rows = (block.len() / n).max(MIN_BLOCK_ROWS);
         let mut padded = Vec::with_capacity(rows * n);
@@ -292,6 +292,18 @@ impl Autoencoder {
     /// are read: `O(nnz·m + m·n)` per sample instead of `O(l·m + m·n)`.
     /// Results are bit-identical however the codes are batched.
     pub fn decode_sparse(&self, codes: &[SparseCode]) -> Result<Vec<f32>> {
+        self.check_codes(codes)?;
+        let mut out = Vec::with_capacity(codes.len() * self.arch.input);
+        for block in codes.chunks(self.block_rows) {
+            let y = self.decode_sparse_block(block)?;
+            let y = y.narrow(0, 0, block.len())?.to_dtype(DType::F32)?.flatten_all()?;
+            out.extend(y.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Checks that every code has as many values as indices, all within the latent.
+    pub(crate) fn check_codes(&self, codes: &[SparseCode]) -> Result<()> {
         let l = self.arch.latent;
         for (b, code) in codes.iter().enumerate() {
             if code.indices.len() != code.values.len() {
@@ -309,13 +321,7 @@ impl Autoencoder {
                 });
             }
         }
-        let mut out = Vec::with_capacity(codes.len() * self.arch.input);
-        for block in codes.chunks(self.block_rows) {
-            let y = self.decode_sparse_block(block)?;
-            let y = y.narrow(0, 0, block.len())?.to_dtype(DType::F32)?.flatten_all()?;
-            out.extend(y.to_vec1::<f32>()?);
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// Decodes up to `block_rows` codes into a tensor of at least [`MIN_BLOCK_ROWS`] rows.

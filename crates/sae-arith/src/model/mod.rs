@@ -6,12 +6,14 @@
 //! and decoder agree bit for bit on every platform.
 
 mod adaptive;
+mod binary;
 mod categorical;
 mod gaussian;
 mod quantize;
 mod uniform;
 
 pub use adaptive::Adaptive;
+pub use binary::Binary;
 pub use categorical::Categorical;
 pub use gaussian::QuantizedGaussian;
 pub use uniform::Uniform;
