@@ -153,6 +153,30 @@ enum Command {
         #[arg(long, default_value = "cpu")]
         device: ComputeDevice,
     },
+    /// Refit a model's coding tables for another value or index coding, without retraining.
+    ///
+    /// The weights (and so the fingerprint) stay the same: containers made
+    /// before and after decode with either file.
+    Recode {
+        /// Model file.
+        #[arg(short, long)]
+        model: PathBuf,
+        /// Representative images (the training set) to fit the tables on.
+        #[command(flatten)]
+        input: Input,
+        /// Output model file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// How nonzero latent values are stored.
+        #[arg(long, value_enum, default_value_t = ValuesArg::Quantized)]
+        values: ValuesArg,
+        /// Quantisation step for `--values quantized`, as a fraction of the RMS nonzero latent.
+        #[arg(long, default_value_t = 0.05)]
+        step: f32,
+        /// How nonzero positions are coded.
+        #[arg(long, value_enum, default_value_t = IndicesArg::PerUnit)]
+        indices: IndicesArg,
+    },
     /// Show a container's header, record count and where its bytes go.
     Inspect {
         /// The container.
@@ -237,6 +261,23 @@ fn read_images(input: &Input) -> Result<Array> {
     Ok(array)
 }
 
+fn value_format(values: ValuesArg, step: f32) -> ValueFormat {
+    match values {
+        ValuesArg::F32 => ValueFormat::F32,
+        ValuesArg::F16 => ValueFormat::F16,
+        ValuesArg::Bf16 => ValueFormat::Bf16,
+        ValuesArg::Quantized => ValueFormat::Quantized { relative_step: step },
+    }
+}
+
+fn index_format(indices: IndicesArg) -> IndexFormat {
+    match indices {
+        IndicesArg::PerUnit => IndexFormat::PerUnit,
+        IndicesArg::Gaps => IndexFormat::FittedGaps,
+        IndicesArg::Reference => IndexFormat::ReferenceGaps,
+    }
+}
+
 fn load_codec(path: &Path, device: ComputeDevice) -> Result<Codec> {
     Codec::load_on(path, device).with_context(|| format!("loading model {}", path.display()))
 }
@@ -304,17 +345,8 @@ fn run(cli: Cli) -> Result<()> {
                     },
                     ..TrainConfig::default()
                 },
-                values: match values {
-                    ValuesArg::F32 => ValueFormat::F32,
-                    ValuesArg::F16 => ValueFormat::F16,
-                    ValuesArg::Bf16 => ValueFormat::Bf16,
-                    ValuesArg::Quantized => ValueFormat::Quantized { relative_step: step },
-                },
-                indices: match indices {
-                    IndicesArg::PerUnit => IndexFormat::PerUnit,
-                    IndicesArg::Gaps => IndexFormat::FittedGaps,
-                    IndicesArg::Reference => IndexFormat::ReferenceGaps,
-                },
+                values: value_format(values, step),
+                indices: index_format(indices),
                 seed,
                 device,
                 ..CodecConfig::default()
@@ -392,6 +424,36 @@ fn run(cli: Cli) -> Result<()> {
             shape.extend(codec.record_shape());
             write_npy(&output, &Array::new(shape, data)?)
                 .with_context(|| format!("writing {}", output.display()))?;
+            Ok(())
+        }
+        Command::Recode {
+            model,
+            input,
+            output,
+            values,
+            step,
+            indices,
+        } => {
+            let codec = load_codec(&model, ComputeDevice::Cpu)?;
+            let images = read_images(&input)?;
+            if images.shape[1..] != codec.record_shape()[..] {
+                bail!(
+                    "images of shape {:?} do not fit the model's records of shape {:?}",
+                    &images.shape[1..],
+                    codec.record_shape()
+                );
+            }
+            let recoded = codec
+                .with_coding(value_format(values, step), index_format(indices), &images.data)
+                .context("fitting the coding tables")?;
+            recoded
+                .save(&output)
+                .with_context(|| format!("writing {}", output.display()))?;
+            eprintln!(
+                "wrote {} (tables fitted on {} images)",
+                output.display(),
+                images.records()
+            );
             Ok(())
         }
         Command::Inspect { file, json } => inspect(&file, json),

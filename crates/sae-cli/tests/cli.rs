@@ -191,6 +191,43 @@ fn simulate_train_compress_decompress_inspect_eval() {
         .assert()
         .success()
         .stdout(predicate::str::contains("fitted gap table"));
+    // Recoding the gap model per unit with a 10% step gives exactly the
+    // containers of the model trained that way (same seed, same weights).
+    let recoded = d.join("recoded.safetensors");
+    ok(&[
+        "recode",
+        "-m",
+        p(&gaps),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&recoded),
+        "--step",
+        "0.1",
+    ]);
+    let per_unit = d.join("per-unit.sae");
+    ok(&[
+        "compress",
+        "-m",
+        p(&recoded),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&per_unit),
+    ]);
+    ok(&[
+        "compress",
+        "-m",
+        p(&quantised),
+        "-i",
+        p(&train_npy),
+        "-o",
+        p(&sae_file),
+    ]);
+    assert_eq!(
+        std::fs::read(&per_unit).unwrap(),
+        std::fs::read(&sae_file).unwrap()
+    );
 
     // Refined compression: a container the same decoder reads, no worse.
     let error_of = |container: &Path| {
@@ -411,6 +448,7 @@ fn help_lists_every_subcommand() {
             .and(predicate::str::contains("compress"))
             .and(predicate::str::contains("decompress"))
             .and(predicate::str::contains("inspect"))
+            .and(predicate::str::contains("recode"))
             .and(predicate::str::contains("eval")),
     );
 }
