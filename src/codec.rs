@@ -380,15 +380,11 @@ impl Codec {
                     ..*refinement
                 };
                 codes = self.model.refine(&transformed, &codes, &refinement)?;
-                let threshold = self.settings.threshold;
-                for code in codes.iter_mut().filter(|_| threshold > 0.0) {
-                    let (indices, values) = code
-                        .indices
-                        .iter()
-                        .zip(&code.values)
-                        .filter(|&(_, &v)| v > threshold)
-                        .unzip();
-                    (code.indices, code.values) = (indices, values);
+                // Refinement keeps every positive entry; the threshold still applies.
+                if self.settings.threshold > 0.0 {
+                    codes
+                        .iter_mut()
+                        .for_each(|code| code.retain_above(self.settings.threshold));
                 }
             }
             for (mut code, scale) in codes.into_iter().zip(scales) {
@@ -521,22 +517,23 @@ fn fit_tables(
     for code in &mut codes {
         value_coding.prune(&mut code.indices, &mut code.values);
     }
+    // Built only for the fitted codings; the codes are not needed after it.
     let latents = || {
         codes
-            .iter()
-            .map(|c| SparseLatent::new(latent_len, c.indices.clone(), c.values.clone()))
+            .into_iter()
+            .map(|c| SparseLatent::new(latent_len, c.indices, c.values))
             .collect::<std::result::Result<Vec<_>, _>>()
     };
-    let (gaps, units) = match indices {
-        IndexFormat::ReferenceGaps => (None, None),
-        IndexFormat::FittedGaps => match IndexCoding::fitted(&latents()?, latent_len, 16)? {
-            IndexCoding::Table { frequencies } => (Some(frequencies), None),
-            _ => (None, None),
-        },
-        IndexFormat::PerUnit => match IndexCoding::fitted_per_unit(&latents()?, latent_len)? {
-            IndexCoding::PerUnit { frequencies } => (None, Some(frequencies)),
-            _ => (None, None),
-        },
+    let coding = match indices {
+        IndexFormat::ReferenceGaps => IndexCoding::reference(),
+        IndexFormat::FittedGaps => IndexCoding::fitted(&latents()?, latent_len, 16)?,
+        IndexFormat::PerUnit => IndexCoding::fitted_per_unit(&latents()?, latent_len)?,
+    };
+    let (gaps, units) = match coding {
+        IndexCoding::Table { frequencies } => (Some(frequencies), None),
+        IndexCoding::PerUnit { frequencies } => (None, Some(frequencies)),
+        // The reference Gaussian: no table to store.
+        _ => (None, None),
     };
     Ok(Tables {
         values: value_coding,

@@ -31,6 +31,42 @@ struct Cli {
     command: Command,
 }
 
+/// How a model stores latents: options shared by `train` and `recode`.
+#[derive(clap::Args)]
+struct CodingArgs {
+    /// How nonzero latent values are stored.
+    #[arg(long, value_enum, default_value_t = ValuesArg::Quantized)]
+    values: ValuesArg,
+    /// Quantisation step for `--values quantized`, as a fraction of the
+    /// RMS nonzero training latent.
+    #[arg(long, default_value_t = 0.05)]
+    step: f32,
+    /// How nonzero positions are coded.
+    #[arg(long, value_enum, default_value_t = IndicesArg::PerUnit)]
+    indices: IndicesArg,
+}
+
+impl CodingArgs {
+    fn values(&self) -> ValueFormat {
+        match self.values {
+            ValuesArg::F32 => ValueFormat::F32,
+            ValuesArg::F16 => ValueFormat::F16,
+            ValuesArg::Bf16 => ValueFormat::Bf16,
+            ValuesArg::Quantized => ValueFormat::Quantized {
+                relative_step: self.step,
+            },
+        }
+    }
+
+    fn indices(&self) -> IndexFormat {
+        match self.indices {
+            IndicesArg::PerUnit => IndexFormat::PerUnit,
+            IndicesArg::Gaps => IndexFormat::FittedGaps,
+            IndicesArg::Reference => IndexFormat::ReferenceGaps,
+        }
+    }
+}
+
 /// Input array options shared by the subcommands that read images.
 #[derive(clap::Args)]
 struct Input {
@@ -99,16 +135,8 @@ enum Command {
         /// Data transform before the model.
         #[arg(long, value_enum, default_value_t = TransformArg::L2)]
         transform: TransformArg,
-        /// How nonzero latent values are stored.
-        #[arg(long, value_enum, default_value_t = ValuesArg::Quantized)]
-        values: ValuesArg,
-        /// Quantisation step for `--values quantized`, as a fraction of the
-        /// RMS nonzero training latent.
-        #[arg(long, default_value_t = 0.05)]
-        step: f32,
-        /// How nonzero positions are coded.
-        #[arg(long, value_enum, default_value_t = IndicesArg::PerUnit)]
-        indices: IndicesArg,
+        #[command(flatten)]
+        coding: CodingArgs,
         /// Where to train: cpu, cuda, cuda:N or auto (cuda needs a build with `--features cuda`).
         #[arg(long, default_value = "cpu")]
         device: ComputeDevice,
@@ -167,15 +195,8 @@ enum Command {
         /// Output model file.
         #[arg(short, long)]
         output: PathBuf,
-        /// How nonzero latent values are stored.
-        #[arg(long, value_enum, default_value_t = ValuesArg::Quantized)]
-        values: ValuesArg,
-        /// Quantisation step for `--values quantized`, as a fraction of the RMS nonzero latent.
-        #[arg(long, default_value_t = 0.05)]
-        step: f32,
-        /// How nonzero positions are coded.
-        #[arg(long, value_enum, default_value_t = IndicesArg::PerUnit)]
-        indices: IndicesArg,
+        #[command(flatten)]
+        coding: CodingArgs,
     },
     /// Show a container's header, record count and where its bytes go.
     Inspect {
@@ -261,21 +282,16 @@ fn read_images(input: &Input) -> Result<Array> {
     Ok(array)
 }
 
-fn value_format(values: ValuesArg, step: f32) -> ValueFormat {
-    match values {
-        ValuesArg::F32 => ValueFormat::F32,
-        ValuesArg::F16 => ValueFormat::F16,
-        ValuesArg::Bf16 => ValueFormat::Bf16,
-        ValuesArg::Quantized => ValueFormat::Quantized { relative_step: step },
+/// Refuses images whose shape is not the model's record shape.
+fn check_fits(images: &Array, codec: &Codec) -> Result<()> {
+    if images.shape[1..] != codec.record_shape()[..] {
+        bail!(
+            "images of shape {:?} do not fit the model's records of shape {:?}",
+            &images.shape[1..],
+            codec.record_shape()
+        );
     }
-}
-
-fn index_format(indices: IndicesArg) -> IndexFormat {
-    match indices {
-        IndicesArg::PerUnit => IndexFormat::PerUnit,
-        IndicesArg::Gaps => IndexFormat::FittedGaps,
-        IndicesArg::Reference => IndexFormat::ReferenceGaps,
-    }
+    Ok(())
 }
 
 fn load_codec(path: &Path, device: ComputeDevice) -> Result<Codec> {
@@ -311,9 +327,7 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             seed,
             transform,
-            values,
-            step,
-            indices,
+            coding,
             device,
         } => {
             let images = read_images(&input)?;
@@ -345,8 +359,8 @@ fn run(cli: Cli) -> Result<()> {
                     },
                     ..TrainConfig::default()
                 },
-                values: value_format(values, step),
-                indices: index_format(indices),
+                values: coding.values(),
+                indices: coding.indices(),
                 seed,
                 device,
                 ..CodecConfig::default()
@@ -392,13 +406,7 @@ fn run(cli: Cli) -> Result<()> {
             });
             let codec = load_codec(&model, device)?.with_refinement(refinement);
             let images = read_images(&input)?;
-            if images.shape[1..] != codec.record_shape()[..] {
-                bail!(
-                    "images of shape {:?} do not fit the model's records of shape {:?}",
-                    &images.shape[1..],
-                    codec.record_shape()
-                );
-            }
+            check_fits(&images, &codec)?;
             let bytes = codec.compress(&images.data).context("compressing")?;
             std::fs::write(&output, &bytes).with_context(|| format!("writing {}", output.display()))?;
             eprintln!(
@@ -430,21 +438,13 @@ fn run(cli: Cli) -> Result<()> {
             model,
             input,
             output,
-            values,
-            step,
-            indices,
+            coding,
         } => {
             let codec = load_codec(&model, ComputeDevice::Cpu)?;
             let images = read_images(&input)?;
-            if images.shape[1..] != codec.record_shape()[..] {
-                bail!(
-                    "images of shape {:?} do not fit the model's records of shape {:?}",
-                    &images.shape[1..],
-                    codec.record_shape()
-                );
-            }
+            check_fits(&images, &codec)?;
             let recoded = codec
-                .with_coding(value_format(values, step), index_format(indices), &images.data)
+                .with_coding(coding.values(), coding.indices(), &images.data)
                 .context("fitting the coding tables")?;
             recoded
                 .save(&output)

@@ -37,6 +37,12 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
+fn compress(model: &Path, input: &Path, output: &Path, extra: &[&str]) {
+    let mut args = vec!["compress", "-m", p(model), "-i", p(input), "-o", p(output)];
+    args.extend_from_slice(extra);
+    ok(&args);
+}
+
 fn train(data: &Path, model: &Path, seed: &str, extra: &[&str]) {
     let mut args = vec![
         "train",
@@ -86,15 +92,7 @@ fn simulate_train_compress_decompress_inspect_eval() {
     assert_eq!(read_npy(&train_npy).unwrap(), read_npy(&again).unwrap());
 
     train(&train_npy, &model, "3", &[]);
-    ok(&[
-        "compress",
-        "-m",
-        p(&model),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&sae_file),
-    ]);
+    compress(&model, &train_npy, &sae_file, &[]);
     sae()
         .args(["inspect", p(&sae_file), "--json"])
         .assert()
@@ -145,15 +143,7 @@ fn simulate_train_compress_decompress_inspect_eval() {
         "3",
         &["--values", "quantized", "--step", "0.1"],
     );
-    ok(&[
-        "compress",
-        "-m",
-        p(&quantised),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&sae_file),
-    ]);
+    compress(&quantised, &train_npy, &sae_file, &[]);
     sae().args(["inspect", p(&sae_file)]).assert().success().stdout(
         predicate::str::contains("values         quantised, step")
             .and(predicate::str::contains("fitted table of 1024 symbols")),
@@ -177,15 +167,7 @@ fn simulate_train_compress_decompress_inspect_eval() {
         .stdout(predicate::str::contains("per-unit activity table of"));
     let gaps = d.join("gaps.safetensors");
     train(&train_npy, &gaps, "3", &["--indices", "gaps"]);
-    ok(&[
-        "compress",
-        "-m",
-        p(&gaps),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&sae_file),
-    ]);
+    compress(&gaps, &train_npy, &sae_file, &[]);
     sae()
         .args(["inspect", p(&sae_file)])
         .assert()
@@ -206,24 +188,8 @@ fn simulate_train_compress_decompress_inspect_eval() {
         "0.1",
     ]);
     let per_unit = d.join("per-unit.sae");
-    ok(&[
-        "compress",
-        "-m",
-        p(&recoded),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&per_unit),
-    ]);
-    ok(&[
-        "compress",
-        "-m",
-        p(&quantised),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&sae_file),
-    ]);
+    compress(&recoded, &train_npy, &per_unit, &[]);
+    compress(&quantised, &train_npy, &sae_file, &[]);
     assert_eq!(
         std::fs::read(&per_unit).unwrap(),
         std::fs::read(&sae_file).unwrap()
@@ -250,26 +216,8 @@ fn simulate_train_compress_decompress_inspect_eval() {
         json["rel_l2"]["mean"].as_f64().unwrap()
     };
     let refined = d.join("refined.sae");
-    ok(&[
-        "compress",
-        "-m",
-        p(&model),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&sae_file),
-    ]);
-    ok(&[
-        "compress",
-        "-m",
-        p(&model),
-        "-i",
-        p(&train_npy),
-        "-o",
-        p(&refined),
-        "--refine",
-        "30",
-    ]);
+    compress(&model, &train_npy, &sae_file, &[]);
+    compress(&model, &train_npy, &refined, &["--refine", "30"]);
     let (plain, better) = (error_of(&sae_file), error_of(&refined));
     assert!(better < plain, "refined {better} vs plain {plain}");
     fails(

@@ -129,12 +129,7 @@ impl IndexCoding {
     ) -> Result<Self> {
         let mut gaps = Vec::new();
         for latent in latents {
-            if latent.len() != latent_len {
-                return Err(ContainerError::InvalidInput {
-                    what: "training latent",
-                    reason: format!("length {} differs from {latent_len}", latent.len()),
-                });
-            }
+            check_training_len(latent, latent_len)?;
             let mut next = 0;
             for &i in latent.indices() {
                 gaps.push((i - next) as usize);
@@ -147,9 +142,7 @@ impl IndexCoding {
             frequencies: table.frequencies().collect(),
         })
     }
-}
 
-impl IndexCoding {
     /// Fixed-point precision of [`PerUnit`](Self::PerUnit) frequencies.
     pub const PER_UNIT_PRECISION: u32 = 16;
 
@@ -178,12 +171,7 @@ impl IndexCoding {
         let mut counts = vec![0u64; latent_len as usize];
         let mut seen = 0u64;
         for latent in latents {
-            if latent.len() != latent_len {
-                return Err(ContainerError::InvalidInput {
-                    what: "training latent",
-                    reason: format!("length {} differs from {latent_len}", latent.len()),
-                });
-            }
+            check_training_len(latent, latent_len)?;
             for &i in latent.indices() {
                 counts[i as usize] += 1;
             }
@@ -199,6 +187,17 @@ impl IndexCoding {
             .collect();
         Ok(Self::PerUnit { frequencies })
     }
+}
+
+/// Refuses a training latent of another length than the model's.
+fn check_training_len(latent: &SparseLatent, latent_len: u32) -> Result<()> {
+    if latent.len() != latent_len {
+        return Err(ContainerError::InvalidInput {
+            what: "training latent",
+            reason: format!("length {} differs from {latent_len}", latent.len()),
+        });
+    }
+    Ok(())
 }
 
 /// How the nonzero values are stored.

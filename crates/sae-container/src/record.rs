@@ -120,6 +120,58 @@ enum IndexModel {
     PerUnit(Vec<Binary>),
 }
 
+impl IndexModel {
+    /// The index model a header names, for latents of length `l`: gaps
+    /// (`0..l`) and the terminator (`l`) under one model, or one decision per unit.
+    fn new(coding: &IndexCoding, l: u32) -> Result<Self> {
+        let alphabet = l as usize + 1;
+        let gaps = match coding {
+            IndexCoding::PerUnit { frequencies } => {
+                if frequencies.len() != l as usize {
+                    return Err(header_error(format!(
+                        "per-unit table has {} entries, expected l = {l}",
+                        frequencies.len()
+                    )));
+                }
+                let units = frequencies
+                    .iter()
+                    .map(|&f| Binary::new(f, IndexCoding::PER_UNIT_PRECISION))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| header_error(format!("per-unit table: {e}")))?;
+                return Ok(Self::PerUnit(units));
+            }
+            IndexCoding::Gaussian {
+                sigma2,
+                floor,
+                precision,
+            } => EntropyModel::Static(
+                QuantizedGaussian::new(*sigma2, *floor, l as usize - 1, u32::from(*precision))?
+                    .as_categorical()
+                    .clone(),
+            ),
+            IndexCoding::Table { frequencies } => {
+                if frequencies.len() != alphabet {
+                    return Err(header_error(format!(
+                        "gap table has {} entries, expected l + 1 = {alphabet}",
+                        frequencies.len()
+                    )));
+                }
+                EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
+            }
+            IndexCoding::Adaptive { increment } => {
+                if !(1..=MAX_ADAPTIVE_INCREMENT).contains(increment) {
+                    return Err(header_error(format!(
+                        "adaptive increment {increment} outside 1..=65536"
+                    )));
+                }
+                EntropyModel::Adaptive(adaptive(alphabet, *increment)?)
+            }
+            IndexCoding::Uniform => EntropyModel::Uniform(Uniform::new(alphabet)?),
+        };
+        Ok(Self::Gaps(gaps))
+    }
+}
+
 /// A model a header describes, built once per file.
 #[derive(Debug, Clone)]
 enum EntropyModel {
@@ -198,23 +250,7 @@ pub(crate) struct RecordCodec {
 impl RecordCodec {
     pub(crate) fn new(header: &Header) -> Result<Self> {
         let l = header.latent_len;
-        let indices = match &header.index_coding {
-            IndexCoding::PerUnit { frequencies } => {
-                if frequencies.len() != l as usize {
-                    return Err(header_error(format!(
-                        "per-unit table has {} entries, expected l = {l}",
-                        frequencies.len()
-                    )));
-                }
-                let units = frequencies
-                    .iter()
-                    .map(|&f| Binary::new(f, IndexCoding::PER_UNIT_PRECISION))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| header_error(format!("per-unit table: {e}")))?;
-                IndexModel::PerUnit(units)
-            }
-            coding => IndexModel::Gaps(Self::gap_model(coding, l)?),
-        };
+        let indices = IndexModel::new(&header.index_coding, l)?;
         let values = match &header.value_coding {
             ValueCoding::Quantized { model, .. } => Some(match model {
                 ValueModel::Adaptive { alphabet } => {
@@ -242,43 +278,6 @@ impl RecordCodec {
             value_coding: header.value_coding.clone(),
             values,
             half_word: Uniform::new(HALF_WORD)?,
-        })
-    }
-
-    /// The model of gaps (`0..l`) and the terminator (`l`) a header names.
-    fn gap_model(coding: &IndexCoding, l: u32) -> Result<EntropyModel> {
-        let alphabet = l as usize + 1;
-        Ok(match coding {
-            IndexCoding::Gaussian {
-                sigma2,
-                floor,
-                precision,
-            } => EntropyModel::Static(
-                QuantizedGaussian::new(*sigma2, *floor, l as usize - 1, u32::from(*precision))?
-                    .as_categorical()
-                    .clone(),
-            ),
-            IndexCoding::Table { frequencies } => {
-                if frequencies.len() != alphabet {
-                    return Err(header_error(format!(
-                        "gap table has {} entries, expected l + 1 = {alphabet}",
-                        frequencies.len()
-                    )));
-                }
-                EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
-            }
-            IndexCoding::Adaptive { increment } => {
-                if !(1..=MAX_ADAPTIVE_INCREMENT).contains(increment) {
-                    return Err(header_error(format!(
-                        "adaptive increment {increment} outside 1..=65536"
-                    )));
-                }
-                EntropyModel::Adaptive(adaptive(alphabet, *increment)?)
-            }
-            IndexCoding::Uniform => EntropyModel::Uniform(Uniform::new(alphabet)?),
-            IndexCoding::PerUnit { .. } => {
-                return Err(header_error("per-unit coding has no gap model".into()));
-            }
         })
     }
 

@@ -20,6 +20,29 @@ pub struct SparseCode {
 }
 
 impl SparseCode {
+    /// The entries of a dense latent above `threshold`.
+    pub fn from_dense(dense: &[f32], threshold: f32) -> Self {
+        let mut code = Self::default();
+        for (i, &v) in dense.iter().enumerate() {
+            if v > threshold {
+                code.indices.push(i as u32);
+                code.values.push(v);
+            }
+        }
+        code
+    }
+
+    /// Drops the entries at or below `threshold`.
+    pub fn retain_above(&mut self, threshold: f32) {
+        let (indices, values) = self
+            .indices
+            .iter()
+            .zip(&self.values)
+            .filter(|&(_, &v)| v > threshold)
+            .unzip();
+        (self.indices, self.values) = (indices, values);
+    }
+
     /// Number of active units.
     pub fn nnz(&self) -> usize {
         self.indices.len()
@@ -262,16 +285,11 @@ impl Autoencoder {
         for block in samples.chunks(self.block_rows * n) {
             let x = self.padded_block(block)?;
             let z = self.encode(&x)?.to_dtype(DType::F32)?.to_vec2::<f32>()?;
-            codes.extend(z.into_iter().take(block.len() / n).map(|row| {
-                let mut code = SparseCode::default();
-                for (i, v) in row.into_iter().enumerate() {
-                    if v > threshold {
-                        code.indices.push(i as u32);
-                        code.values.push(v);
-                    }
-                }
-                code
-            }));
+            codes.extend(
+                z.iter()
+                    .take(block.len() / n)
+                    .map(|row| SparseCode::from_dense(row, threshold)),
+            );
         }
         Ok(codes)
     }

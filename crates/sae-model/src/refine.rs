@@ -10,7 +10,7 @@
 use candle_core::{DType, Tensor};
 
 use crate::error::{ModelError, Result};
-use crate::network::{Autoencoder, MIN_BLOCK_ROWS, SparseCode};
+use crate::network::{Autoencoder, SparseCode};
 
 /// Settings of [`Autoencoder::refine`].
 ///
@@ -188,18 +188,7 @@ impl Autoencoder {
             .narrow(0, 0, codes.len())?
             .to_dtype(DType::F32)?
             .to_vec2::<f32>()?;
-        Ok(z.into_iter()
-            .map(|row| {
-                let mut code = SparseCode::default();
-                for (i, v) in row.into_iter().enumerate() {
-                    if v > 0.0 {
-                        code.indices.push(i as u32);
-                        code.values.push(v);
-                    }
-                }
-                code
-            })
-            .collect())
+        Ok(z.iter().map(|row| SparseCode::from_dense(row, 0.0)).collect())
     }
 
     /// One projected-gradient step per row, kept only where it lowers that
@@ -237,9 +226,6 @@ impl Autoencoder {
                 steps[r] *= STEP_BACKOFF;
             }
         }
-        if accepted.iter().all(|&ok| ok == 0) {
-            return Ok(state);
-        }
         pick_rows(&accepted, trial, state)
     }
 
@@ -259,10 +245,11 @@ impl Autoencoder {
         })
     }
 
-    /// Dense `(rows, l)` latents holding `codes`, zero rows after them.
+    /// Dense `(rows, l)` latents holding `codes`, zero rows after them
+    /// (`rows` is the padded block's, at least `MIN_BLOCK_ROWS`).
     fn dense_latents(&self, codes: &[SparseCode], rows: usize) -> Result<Tensor> {
         let l = self.architecture().latent;
-        let mut dense = vec![0f32; rows.max(MIN_BLOCK_ROWS) * l];
+        let mut dense = vec![0f32; rows * l];
         for (row, code) in dense.chunks_mut(l).zip(codes) {
             for (&i, &v) in code.indices.iter().zip(&code.values) {
                 // Negative values cannot come from the encoder; the projection
@@ -270,7 +257,7 @@ impl Autoencoder {
                 row[i as usize] = v.max(0.0);
             }
         }
-        Ok(Tensor::from_vec(dense, (rows.max(MIN_BLOCK_ROWS), l), self.device())?.to_dtype(self.dtype())?)
+        Ok(Tensor::from_vec(dense, (rows, l), self.device())?.to_dtype(self.dtype())?)
     }
 
     /// An upper bound on the Lipschitz constant of `z ↦ ∇‖d(z) − x‖²`:
@@ -286,6 +273,9 @@ impl Autoencoder {
 fn pick_rows(choose: &[u8], first: State, second: State) -> Result<State> {
     if choose.iter().all(|&c| c == 1) {
         return Ok(first);
+    }
+    if choose.iter().all(|&c| c == 0) {
+        return Ok(second);
     }
     let objective = choose
         .iter()
