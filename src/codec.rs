@@ -1,58 +1,33 @@
 //! The codec: a trained model, its data transforms and its coding choices.
+//!
+//! What a codec stores beside its weights is the container's own header
+//! template (record shape, latent length, codings, transforms, fingerprint)
+//! plus what only the model needs (selector, threshold): one definition of
+//! every coding choice, from the model file to the container.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use sae_container::{
-    ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexCoding,
-    SparseLatent, Transform,
+    ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexStatus,
+    Record, SparseLatent, StreamReader, Transform,
 };
 use sae_model::{
-    Architecture, Autoencoder, ForwardDifference, Identity, ModelInfo, Progress, Refinement, SparseCode,
-    SparseSelector, TrainConfig, TrainReport, Trainer, hex,
+    Architecture, Autoencoder, ModelInfo, Progress, Refinement, Selector, SparseCode, TrainConfig,
+    TrainReport, Trainer, hex,
 };
-use serde::{Deserialize, Serialize};
 
+use crate::coding::{self, IndexFormat, ValueFormat};
 use crate::device::ComputeDevice;
 use crate::error::{CodecError, Result};
+use crate::preset::Preset;
 use crate::transform;
-use crate::values::{ValueFormat, ValueSpec};
-
-/// Which sparse-structure selector `f` the penalty `λ‖f(z)‖₁` uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum Selector {
-    /// `f(z) = z`.
-    Identity,
-    /// `(f z)ᵢ = zᵢ₊₁ − zᵢ`.
-    ForwardDifference,
-}
-
-impl Selector {
-    fn boxed(self) -> Box<dyn SparseSelector> {
-        match self {
-            Self::Identity => Box::new(Identity),
-            Self::ForwardDifference => Box::new(ForwardDifference),
-        }
-    }
-}
-
-/// How the positions of the nonzero latent entries are coded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum IndexFormat {
-    /// Gaps under the paper's discretised Gaussian (σ² = 1000, c₀ = 1e-3).
-    ReferenceGaps,
-    /// Gaps under a table fitted on the training latents.
-    FittedGaps,
-    /// One decision per latent unit under its firing rate on the training
-    /// latents: a trained network uses few of its units, some far more often
-    /// than others. On the public SAS images with the `cli-20k` network this
-    /// took the indices from 141 to 50 bytes per image (`docs/results.md` §1.4).
-    PerUnit,
-}
 
 /// How to build and train a codec.
+///
+/// The default is the recipe of [`Preset::Sas`] (64×64 SAS images); start
+/// from another [`Preset`] with [`Preset::config`], or set the fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodecConfig {
     /// `m/n`.
@@ -78,83 +53,27 @@ pub struct CodecConfig {
 }
 
 impl Default for CodecConfig {
-    /// `(1, 2)` with the `z` selector, per-record L2 normalisation, values
-    /// quantised with a step of 5% of their RMS (measured on the public SAS
-    /// images with `(1/4, 1, 3e-3, z)`: 180× instead of 116× with f16 values,
-    /// for a mean error 0.7% higher; `docs/results.md`), a fitted gap table, on the CPU.
+    /// [`Preset::Sas`]: `(1/4, 1, 3e-3, z)`, per-record L2 normalisation,
+    /// values quantised with a step of 5% of their RMS, per-unit indices, on the CPU.
     fn default() -> Self {
-        Self {
-            hidden_ratio: 1.0,
-            latent_ratio: 2.0,
-            selector: Selector::Identity,
-            train: TrainConfig::default(),
-            transforms: vec![Transform::PerRecordScale],
-            values: ValueFormat::Quantized { relative_step: 0.05 },
-            indices: IndexFormat::PerUnit,
-            threshold: 0.0,
-            seed: 0,
-            device: ComputeDevice::Cpu,
-        }
+        Preset::Sas.config()
     }
 }
 
-/// What a codec stores beside its weights (JSON in the weights' metadata).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Settings {
-    record_shape: Vec<u64>,
-    selector: Selector,
-    transforms: Vec<TransformSpec>,
-    value_coding: ValueSpec,
-    gap_table: Option<Vec<u32>>,
-    /// Per-unit activity frequencies; when present they replace `gap_table`.
-    #[serde(default)]
-    unit_table: Option<Vec<u32>>,
-    threshold: f32,
+/// Metadata keys of a model file (`docs/model-file.md`).
+pub mod keys {
+    /// The settings' version: `"2"`. Absent in files of settings version 1.
+    pub const VERSION: &str = "codec.version";
+    /// The container header template, as lowercase hex of its header block.
+    pub const HEADER: &str = "codec.header";
+    /// The latent threshold, a decimal f32.
+    pub const THRESHOLD: &str = "codec.threshold";
+    /// Settings version 1 (release 1.0): JSON. Read, never written.
+    pub const V1: &str = "codec";
 }
 
-impl Settings {
-    fn index_format(&self) -> IndexFormat {
-        match (&self.unit_table, &self.gap_table) {
-            (Some(_), _) => IndexFormat::PerUnit,
-            (None, Some(_)) => IndexFormat::FittedGaps,
-            (None, None) => IndexFormat::ReferenceGaps,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-enum TransformSpec {
-    Log { floor: f64 },
-    Log10 { floor: f64 },
-    Affine { scale: f64, offset: f64 },
-    PerRecordScale,
-}
-
-fn transform_spec(t: &Transform) -> Result<TransformSpec> {
-    Ok(match *t {
-        Transform::Log { floor } => TransformSpec::Log { floor },
-        Transform::Log10 { floor } => TransformSpec::Log10 { floor },
-        Transform::Affine { scale, offset } => TransformSpec::Affine { scale, offset },
-        Transform::PerRecordScale => TransformSpec::PerRecordScale,
-        _ => return Err(unsupported("transform", t)),
-    })
-}
-
-fn transform_of(t: TransformSpec) -> Transform {
-    match t {
-        TransformSpec::Log { floor } => Transform::Log { floor },
-        TransformSpec::Log10 { floor } => Transform::Log10 { floor },
-        TransformSpec::Affine { scale, offset } => Transform::Affine { scale, offset },
-        TransformSpec::PerRecordScale => Transform::PerRecordScale,
-    }
-}
-
-fn unsupported(name: &'static str, what: &dyn std::fmt::Debug) -> CodecError {
-    CodecError::InvalidConfig {
-        name,
-        reason: format!("{what:?} is not supported by the codec yet"),
-    }
-}
+/// The settings version this release writes.
+const SETTINGS_VERSION: &str = "2";
 
 /// Records per batch when encoding and decoding.
 const BATCH: usize = 512;
@@ -183,8 +102,10 @@ const BATCH: usize = 512;
 pub struct Codec {
     model: Autoencoder,
     lambda: f64,
-    settings: Settings,
-    fingerprint: [u8; 32],
+    /// The header every container of this codec starts with.
+    header: Header,
+    selector: Selector,
+    threshold: f32,
     /// A compressor's choice, not part of the model: not saved with it.
     refinement: Option<Refinement>,
 }
@@ -199,46 +120,49 @@ impl Codec {
     ) -> Result<(Self, TrainReport)> {
         let n = record_len(record_shape)?;
         check_data(data, n)?;
-        let transforms = config
-            .transforms
-            .iter()
-            .map(transform_spec)
-            .collect::<Result<Vec<_>>>()?;
-        let mut transformed = data.to_vec();
-        for record in transformed.chunks_mut(n) {
-            transform::forward(&config.transforms, record)?;
-        }
+        let transformed = forward_all(&config.transforms, data, n)?;
         let arch = Architecture::from_ratios(n, config.hidden_ratio, config.latent_ratio)?;
         let mut model = Autoencoder::new(arch, &config.device.open()?, config.seed)?;
         let trainer = Trainer::new(config.train.clone(), config.selector.boxed());
         let report = trainer.train(&mut model, &transformed, progress)?;
-        let tables = fit_tables(
-            &model,
-            &transformed,
-            config.values,
-            config.indices,
+        let mut header = Header::new(
+            record_shape.iter().map(|&d| d as u64).collect(),
+            ElementType::F32,
+            arch.latent as u32,
+        );
+        header.transforms = config.transforms.clone();
+        fit_tables(&model, &transformed, config, &mut header)?;
+        let codec = Self::assemble(
+            model,
+            report.final_lambda,
+            header,
+            config.selector,
             config.threshold,
         )?;
-        let settings = Settings {
-            record_shape: record_shape.iter().map(|&d| d as u64).collect(),
-            selector: config.selector,
-            transforms,
-            value_coding: tables.values,
-            gap_table: tables.gaps,
-            unit_table: tables.units,
-            threshold: config.threshold,
-        };
-        let fingerprint = model.fingerprint()?;
-        Ok((
-            Self {
-                model,
-                lambda: report.final_lambda,
-                settings,
-                fingerprint,
-                refinement: None,
-            },
-            report,
-        ))
+        Ok((codec, report))
+    }
+
+    /// Completes the header template with the model's provenance.
+    fn assemble(
+        model: Autoencoder,
+        lambda: f64,
+        mut header: Header,
+        selector: Selector,
+        threshold: f32,
+    ) -> Result<Self> {
+        header.fingerprint = Some(Fingerprint {
+            algorithm: HashAlgorithm::Sha256,
+            digest: model.fingerprint()?,
+        });
+        header.model_name = Some(format!("sae {} {:?}", model.architecture(), selector));
+        Ok(Self {
+            model,
+            lambda,
+            header,
+            selector,
+            threshold,
+            refinement: None,
+        })
     }
 
     /// The same network with another value coding, its tables refitted on
@@ -247,7 +171,10 @@ impl Codec {
     /// The weights and so the fingerprint are unchanged: containers made by
     /// either codec decode with both, each header saying how its values are stored.
     pub fn with_values(&self, values: ValueFormat, data: &[f32]) -> Result<Self> {
-        self.with_coding(values, self.settings.index_format(), data)
+        let indices = IndexFormat::of(&self.header.index_coding).ok_or_else(|| CodecError::Unsupported {
+            what: format!("refitting the index coding {}", self.header.index_coding),
+        })?;
+        self.with_coding(values, indices, data)
     }
 
     /// The same network with another value and index coding, its tables
@@ -255,22 +182,15 @@ impl Codec {
     pub fn with_coding(&self, values: ValueFormat, indices: IndexFormat, data: &[f32]) -> Result<Self> {
         let n = self.model.architecture().input;
         check_data(data, n)?;
-        let transforms = self.transforms();
-        let mut transformed = data.to_vec();
-        for record in transformed.chunks_mut(n) {
-            transform::forward(&transforms, record)?;
-        }
-        let tables = fit_tables(
-            &self.model,
-            &transformed,
+        let transformed = forward_all(&self.header.transforms, data, n)?;
+        let config = CodecConfig {
             values,
             indices,
-            self.settings.threshold,
-        )?;
+            threshold: self.threshold,
+            ..CodecConfig::default()
+        };
         let mut codec = self.clone();
-        codec.settings.value_coding = tables.values;
-        codec.settings.gap_table = tables.gaps;
-        codec.settings.unit_table = tables.units;
+        fit_tables(&self.model, &transformed, &config, &mut codec.header)?;
         Ok(codec)
     }
 
@@ -314,85 +234,71 @@ impl Codec {
         &self.model
     }
 
+    /// The selector the network was trained with.
+    pub fn selector(&self) -> Selector {
+        self.selector
+    }
+
+    /// Latent entries at or below this are dropped when compressing.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// The header every container this codec writes starts with: record
+    /// shape, latent length, codings, transforms and fingerprint.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
     /// Shape of one record.
     pub fn record_shape(&self) -> Vec<usize> {
-        self.settings.record_shape.iter().map(|&d| d as usize).collect()
+        self.header.record_shape.iter().map(|&d| d as usize).collect()
     }
 
     /// SHA-256 of the weights, as containers record it.
     pub fn fingerprint(&self) -> [u8; 32] {
-        self.fingerprint
-    }
-
-    fn transforms(&self) -> Vec<Transform> {
-        self.settings
-            .transforms
-            .iter()
-            .copied()
-            .map(transform_of)
-            .collect()
-    }
-
-    fn header(&self) -> Header {
-        let latent = self.model.architecture().latent as u32;
-        let mut header = Header::new(self.settings.record_shape.clone(), ElementType::F32, latent);
-        header.index_coding = match (&self.settings.unit_table, &self.settings.gap_table) {
-            (Some(frequencies), _) => IndexCoding::PerUnit {
-                frequencies: frequencies.clone(),
-            },
-            (None, Some(frequencies)) => IndexCoding::Table {
-                frequencies: frequencies.clone(),
-            },
-            (None, None) => IndexCoding::reference(),
-        };
-        header.value_coding = self.settings.value_coding.coding();
-        header.transforms = self.transforms();
-        header.fingerprint = Some(Fingerprint {
-            algorithm: HashAlgorithm::Sha256,
-            digest: self.fingerprint,
-        });
-        header.model_name = Some(format!(
-            "sae {} {:?}",
-            self.model.architecture(),
-            self.settings.selector
-        ));
-        header
+        self.header
+            .fingerprint
+            .map(|f| f.digest)
+            .expect("a codec's header always carries its fingerprint")
     }
 
     /// Compresses records (row-major, the codec's record shape) into container bytes.
     pub fn compress(&self, records: &[f32]) -> Result<Vec<u8>> {
+        self.compress_to(records, Vec::new())
+    }
+
+    /// Compresses records into a container written to `sink` as each batch
+    /// is encoded; returns the sink once the container is finished.
+    pub fn compress_to<W: Write>(&self, records: &[f32], sink: W) -> Result<W> {
         let n = self.model.architecture().input;
         check_data(records, n)?;
-        let transforms = self.transforms();
-        let mut writer = ContainerWriter::new(Vec::new(), self.header())?;
+        let mut writer = ContainerWriter::new(sink, self.header.clone())?;
         for batch in records.chunks(BATCH * n) {
             let mut transformed = batch.to_vec();
             let mut scales = Vec::with_capacity(batch.len() / n);
             for record in transformed.chunks_mut(n) {
-                scales.push(transform::forward(&transforms, record)?);
+                scales.push(transform::forward(&self.header.transforms, record)?);
             }
-            let mut codes = self.model.encode_sparse(&transformed, self.settings.threshold)?;
+            let mut codes = self.model.encode_sparse(&transformed, self.threshold)?;
             if let Some(refinement) = &self.refinement {
                 // End the search on the quantiser's grid: rounding after it
                 // would undo part of what it found.
                 let refinement = Refinement {
-                    lattice: refinement.lattice.or(self.settings.value_coding.step()),
+                    lattice: refinement.lattice.or(coding::step(&self.header.value_coding)),
                     ..*refinement
                 };
                 codes = self.model.refine(&transformed, &codes, &refinement)?;
                 // Refinement keeps every positive entry; the threshold still applies.
-                if self.settings.threshold > 0.0 {
+                if self.threshold > 0.0 {
                     codes
                         .iter_mut()
-                        .for_each(|code| code.retain_above(self.settings.threshold));
+                        .for_each(|code| code.retain_above(self.threshold));
                 }
             }
             for (mut code, scale) in codes.into_iter().zip(scales) {
-                self.settings
-                    .value_coding
-                    .prune(&mut code.indices, &mut code.values);
-                let latent =
-                    SparseLatent::new(self.model.architecture().latent as u32, code.indices, code.values)?;
+                coding::prune(&self.header.value_coding, &mut code);
+                let latent = SparseLatent::new(self.header.latent_len, code.indices, code.values)?;
                 let extras: Vec<Extra> = scale.map(Extra::compact_scale).into_iter().collect();
                 writer.append_with_extras(&latent, &extras)?;
             }
@@ -405,52 +311,109 @@ impl Codec {
     /// A container made with another model is refused
     /// ([`CodecError::ModelMismatch`]): its latents mean nothing to this one.
     pub fn decompress(&self, bytes: &[u8]) -> Result<Vec<f32>> {
-        let mut reader = ContainerReader::open(Cursor::new(bytes))?;
-        let found = reader.header().fingerprint.map(|f| f.digest);
-        if found != Some(self.fingerprint) {
-            return Err(CodecError::ModelMismatch {
-                expected: hex(&self.fingerprint),
-                found: found.map_or_else(|| "none".into(), |d| hex(&d)),
-            });
+        let mut reader = self.reader(Cursor::new(bytes))?;
+        reader.records(0..reader.len())
+    }
+
+    /// Decompresses a container read in order from `source` (a pipe, a
+    /// socket), batch by batch, without seeking.
+    ///
+    /// A stream that ends before the container's footer is an error
+    /// ([`CodecError::Unfinished`]), not a shorter result.
+    pub fn decompress_from<R: Read>(&self, source: R) -> Result<Vec<f32>> {
+        let mut stream = StreamReader::new(source)?;
+        self.check_header(stream.header())?;
+        let mut out = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut index = 0u64;
+        while let Some(record) = stream.next_record()? {
+            batch.push(record);
+            if batch.len() == BATCH {
+                out.extend(self.decode_records(index, std::mem::take(&mut batch))?);
+                index += BATCH as u64;
+            }
         }
-        let transforms = reader.header().transforms.clone();
-        let n = self.model.architecture().input;
-        let mut out = Vec::with_capacity(reader.len() * n);
-        let count = reader.len();
-        let mut start = 0;
-        while start < count {
-            let end = (start + BATCH).min(count);
-            let mut codes = Vec::with_capacity(end - start);
-            let mut scales = Vec::with_capacity(end - start);
-            for i in start..end {
-                let record = reader.get(i)?;
-                scales.push(record.scale());
-                let (_, indices, values) = record.latent.into_parts();
-                codes.push(SparseCode { indices, values });
-            }
-            let mut decoded = self.model.decode_sparse(&codes)?;
-            for (record, scale) in decoded.chunks_mut(n).zip(scales) {
-                transform::inverse(&transforms, record, scale)?;
-            }
-            out.extend(decoded);
-            start = end;
+        let count = index + batch.len() as u64;
+        out.extend(self.decode_records(index, batch)?);
+        if stream.finished() != Some(true) {
+            return Err(CodecError::Unfinished { records: count });
         }
         Ok(out)
     }
 
-    /// Saves the codec: weights in safetensors, settings in its metadata.
-    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let mut info = ModelInfo::new(self.model_selector_name(), self.lambda);
-        let settings = serde_json::to_string(&self.settings).map_err(|e| CodecError::InvalidConfig {
-            name: "settings",
-            reason: e.to_string(),
-        })?;
-        info.extra.insert("codec".into(), settings);
-        Ok(self.model.save(path, &info)?)
+    /// Random access to a container made by this codec: each record's
+    /// sparse latent or its reconstruction, without reading the others.
+    ///
+    /// ```
+    /// # use sae_codec::{Codec, CodecConfig};
+    /// # use sae_codec::sae_model::{LambdaControl, TrainConfig};
+    /// # let data: Vec<f32> = (0..64 * 16).map(|i| ((i % 16) as f32 / 3.0).sin().abs() * (1 + i / 16 % 4) as f32).collect();
+    /// # let config = CodecConfig {
+    /// #     train: TrainConfig { epochs: 3, batch_size: 16, lambda: LambdaControl::Fixed(1e-3), ..TrainConfig::default() },
+    /// #     ..CodecConfig::default()
+    /// # };
+    /// let (codec, _) = Codec::train(&data, &[16], &config, |_| {})?;
+    /// let bytes = codec.compress(&data)?;
+    /// let mut reader = codec.reader(std::io::Cursor::new(&bytes))?;
+    /// assert_eq!(reader.len(), 64);
+    /// let latent = reader.latent(3)?;
+    /// assert_eq!(reader.record(3)?.len(), 16);
+    /// assert_eq!(reader.nonzeros()?[3], latent.nnz());
+    /// # Ok::<(), sae_codec::CodecError>(())
+    /// ```
+    pub fn reader<R: Read + Seek>(&self, source: R) -> Result<CodecReader<'_, R>> {
+        let reader = ContainerReader::open(source)?;
+        self.check_header(reader.header())?;
+        Ok(CodecReader { codec: self, reader })
     }
 
-    fn model_selector_name(&self) -> String {
-        self.settings.selector.boxed().name()
+    /// Refuses a container this codec cannot decode correctly.
+    fn check_header(&self, header: &Header) -> Result<()> {
+        let found = header.fingerprint.map(|f| f.digest);
+        if found != Some(self.fingerprint()) {
+            return Err(CodecError::ModelMismatch {
+                expected: hex(&self.fingerprint()),
+                found: found.map_or_else(|| "none".into(), |d| hex(&d)),
+            });
+        }
+        Ok(())
+    }
+
+    /// Decodes records `first..` into data, with the file's transforms.
+    fn decode_records(&self, first: u64, records: Vec<Record>) -> Result<Vec<f32>> {
+        let needs_scale = self.header.transforms.contains(&Transform::PerRecordScale);
+        let mut codes = Vec::with_capacity(records.len());
+        let mut scales = Vec::with_capacity(records.len());
+        for (i, record) in records.into_iter().enumerate() {
+            let scale = record.scale();
+            if needs_scale && scale.is_none() {
+                return Err(CodecError::CorruptRecord {
+                    index: first + i as u64,
+                    reason: "the transforms need a per-record scale the record does not carry".into(),
+                });
+            }
+            scales.push(scale);
+            let (_, indices, values) = record.latent.into_parts();
+            codes.push(SparseCode { indices, values });
+        }
+        let mut decoded = self.model.decode_sparse(&codes)?;
+        let n = self.model.architecture().input;
+        for (record, scale) in decoded.chunks_mut(n).zip(scales) {
+            transform::inverse(&self.header.transforms, record, scale)?;
+        }
+        Ok(decoded)
+    }
+
+    /// Saves the codec: weights in safetensors, settings in its metadata
+    /// (`docs/model-file.md`).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let mut info = ModelInfo::new(self.selector.to_string(), self.lambda);
+        info.extra.insert(keys::VERSION.into(), SETTINGS_VERSION.into());
+        info.extra
+            .insert(keys::HEADER.into(), hex(&self.header.to_bytes()?));
+        info.extra
+            .insert(keys::THRESHOLD.into(), self.threshold.to_string());
+        Ok(self.model.save(path, &info)?)
     }
 
     /// Loads a codec saved with [`save`](Self::save), to run on the CPU.
@@ -458,111 +421,201 @@ impl Codec {
         Self::load_on(path, ComputeDevice::Cpu)
     }
 
-    /// Loads a codec saved with [`save`](Self::save), to run on `device`.
+    /// Loads a codec saved with [`save`](Self::save) by this release or
+    /// release 1.0, to run on `device`.
     pub fn load_on(path: impl AsRef<Path>, device: ComputeDevice) -> Result<Self> {
         let (model, info) = Autoencoder::load(path, &device.open()?)?;
-        let text = info.extra.get("codec").ok_or_else(|| CodecError::InvalidConfig {
-            name: "weights file",
-            reason: "no `codec` settings in its metadata (not saved by Codec::save)".into(),
-        })?;
-        let settings: Settings = serde_json::from_str(text).map_err(|e| CodecError::InvalidConfig {
-            name: "codec settings",
-            reason: e.to_string(),
-        })?;
-        if record_len(
-            &settings
-                .record_shape
-                .iter()
-                .map(|&d| d as usize)
-                .collect::<Vec<_>>(),
-        )? != model.architecture().input
-        {
-            return Err(CodecError::InvalidConfig {
-                name: "codec settings",
-                reason: "record shape does not match the network's input".into(),
-            });
+        let bad = |reason: String| CodecError::ModelFile { reason };
+        let selector: Selector = info.selector.parse().map_err(bad)?;
+        let latent_len = model.architecture().latent as u32;
+        let (header, threshold) = match info.extra.get(keys::VERSION).map(String::as_str) {
+            Some(SETTINGS_VERSION) => {
+                let get = |key: &str| {
+                    info.extra
+                        .get(key)
+                        .ok_or_else(|| bad(format!("metadata lacks `{key}`")))
+                };
+                let bytes =
+                    unhex(get(keys::HEADER)?).ok_or_else(|| bad(format!("`{}` is not hex", keys::HEADER)))?;
+                let header = Header::from_bytes(&bytes)
+                    .map_err(|e| bad(format!("`{}` is not a valid header block: {e}", keys::HEADER)))?;
+                let threshold: f32 = get(keys::THRESHOLD)?
+                    .parse()
+                    .map_err(|_| bad(format!("`{}` is not a number", keys::THRESHOLD)))?;
+                (header, threshold)
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "settings version {other} is newer than this release's ({SETTINGS_VERSION})"
+                )));
+            }
+            None => {
+                let json = info.extra.get(keys::V1).ok_or_else(|| {
+                    bad("no codec settings in its metadata (not saved by Codec::save)".into())
+                })?;
+                crate::legacy::read_v1(json, latent_len)?
+            }
+        };
+        check_loaded(&model, &header, threshold)?;
+        let codec = Self::assemble(model, info.lambda, header.clone(), selector, threshold)?;
+        if header.fingerprint.is_some() && header.fingerprint != codec.header.fingerprint {
+            return Err(bad(
+                "the weights do not match the fingerprint in the settings".into()
+            ));
         }
-        let fingerprint = model.fingerprint()?;
-        Ok(Self {
-            model,
-            lambda: info.lambda,
-            settings,
-            fingerprint,
-            refinement: None,
-        })
+        Ok(codec)
     }
 }
 
-/// The coding tables fitted on training latents.
-struct Tables {
-    values: ValueSpec,
-    gaps: Option<Vec<u32>>,
-    units: Option<Vec<u32>>,
+/// A container opened by [`Codec::reader`]: records by position.
+#[derive(Debug)]
+pub struct CodecReader<'c, R> {
+    codec: &'c Codec,
+    reader: ContainerReader<R>,
 }
 
-/// Fits the coding tables on the training latents as the compressor will
-/// store them: values first, since quantisation prunes entries.
+impl<R: Read + Seek> CodecReader<'_, R> {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.reader.len()
+    }
+
+    /// Whether the container holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.reader.is_empty()
+    }
+
+    /// The container's header.
+    pub fn header(&self) -> &Header {
+        self.reader.header()
+    }
+
+    /// Whether the file was finished or recovered.
+    pub fn status(&self) -> &IndexStatus {
+        self.reader.status()
+    }
+
+    /// The sparse latent of record `index`, as stored.
+    pub fn latent(&mut self, index: usize) -> Result<SparseLatent> {
+        Ok(self.reader.get(index)?.latent)
+    }
+
+    /// The number of nonzero latent entries of every record, in order.
+    pub fn nonzeros(&mut self) -> Result<Vec<usize>> {
+        Ok(self.reader.nonzeros()?)
+    }
+
+    /// Record `index`, decompressed.
+    pub fn record(&mut self, index: usize) -> Result<Vec<f32>> {
+        self.records(index..index + 1)
+    }
+
+    /// Records `range`, decompressed in batches, concatenated.
+    pub fn records(&mut self, range: Range<usize>) -> Result<Vec<f32>> {
+        let n = self.codec.model.architecture().input;
+        let mut out = Vec::with_capacity(range.len().min(BATCH) * n);
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + BATCH).min(range.end);
+            let batch = (start..end)
+                .map(|i| self.reader.get(i))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            out.extend(self.codec.decode_records(start as u64, batch)?);
+            start = end;
+        }
+        Ok(out)
+    }
+}
+
+/// Checks that loaded settings fit the loaded network.
+fn check_loaded(model: &Autoencoder, header: &Header, threshold: f32) -> Result<()> {
+    let arch = model.architecture();
+    let bad = |reason: String| CodecError::ModelFile { reason };
+    let shape: Vec<usize> = header.record_shape.iter().map(|&d| d as usize).collect();
+    if record_len(&shape).ok() != Some(arch.input) {
+        return Err(bad(format!(
+            "record shape {shape:?} does not match the network's input of {}",
+            arch.input
+        )));
+    }
+    if header.latent_len as usize != arch.latent {
+        return Err(bad(format!(
+            "latent length {} does not match the network's {}",
+            header.latent_len, arch.latent
+        )));
+    }
+    if !(threshold.is_finite() && threshold >= 0.0) {
+        return Err(bad(format!(
+            "threshold {threshold} is not finite and non-negative"
+        )));
+    }
+    Ok(())
+}
+
+/// Applies `transforms` to every record of `data`.
+fn forward_all(transforms: &[Transform], data: &[f32], n: usize) -> Result<Vec<f32>> {
+    let mut transformed = data.to_vec();
+    for record in transformed.chunks_mut(n) {
+        transform::forward(transforms, record)?;
+    }
+    Ok(transformed)
+}
+
+/// Fits the coding tables of `config` on the training latents as the
+/// compressor will store them, into `header`: values first, since
+/// quantisation prunes entries.
 fn fit_tables(
     model: &Autoencoder,
     transformed: &[f32],
-    values: ValueFormat,
-    indices: IndexFormat,
-    threshold: f32,
-) -> Result<Tables> {
+    config: &CodecConfig,
+    header: &mut Header,
+) -> Result<()> {
     let latent_len = model.architecture().latent as u32;
-    let mut codes = model.encode_sparse(transformed, threshold)?;
+    let mut codes = model.encode_sparse(transformed, config.threshold)?;
     let all_values: Vec<f32> = codes.iter().flat_map(|c| c.values.iter().copied()).collect();
-    let value_coding = values.resolve(&all_values)?;
+    header.value_coding = config.values.resolve(&all_values)?;
     drop(all_values);
     for code in &mut codes {
-        value_coding.prune(&mut code.indices, &mut code.values);
+        coding::prune(&header.value_coding, code);
     }
-    // Built only for the fitted codings; the codes are not needed after it.
-    let latents = || {
-        codes
-            .into_iter()
-            .map(|c| SparseLatent::new(latent_len, c.indices, c.values))
-            .collect::<std::result::Result<Vec<_>, _>>()
-    };
-    let coding = match indices {
-        IndexFormat::ReferenceGaps => IndexCoding::reference(),
-        IndexFormat::FittedGaps => IndexCoding::fitted(&latents()?, latent_len, 16)?,
-        IndexFormat::PerUnit => IndexCoding::fitted_per_unit(&latents()?, latent_len)?,
-    };
-    let (gaps, units) = match coding {
-        IndexCoding::Table { frequencies } => (Some(frequencies), None),
-        IndexCoding::PerUnit { frequencies } => (None, Some(frequencies)),
-        // The reference Gaussian: no table to store.
-        _ => (None, None),
-    };
-    Ok(Tables {
-        values: value_coding,
-        gaps,
-        units,
-    })
+    let latents = codes
+        .into_iter()
+        .map(|c| SparseLatent::new(latent_len, c.indices, c.values))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    header.index_coding = config.indices.resolve(&latents, latent_len)?;
+    Ok(())
+}
+
+/// Decodes lowercase or uppercase hex.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn record_len(shape: &[usize]) -> Result<usize> {
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     match n {
         Some(n) if n > 0 => Ok(n),
-        _ => Err(CodecError::Shape {
-            reason: format!("record shape {shape:?} is empty or overflows"),
-        }),
+        _ => Err(CodecError::shape(format!(
+            "record shape {shape:?} is empty or overflows"
+        ))),
     }
 }
 
 fn check_data(data: &[f32], n: usize) -> Result<()> {
     if data.is_empty() || !data.len().is_multiple_of(n) {
-        return Err(CodecError::Shape {
-            reason: format!(
-                "{} values are not a whole, nonzero number of records of {n}",
-                data.len()
-            ),
-        });
+        return Err(CodecError::shape(format!(
+            "{} values are not a whole, nonzero number of records of {n}",
+            data.len()
+        )));
     }
     if let Some(position) = data.iter().position(|v| !v.is_finite()) {
-        return Err(CodecError::NonFinite { position });
+        return Err(sae_model::ModelError::NonFinite { position }.into());
     }
     Ok(())
 }

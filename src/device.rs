@@ -48,8 +48,8 @@ impl ComputeDevice {
     pub fn open(self) -> Result<Device> {
         match self {
             Self::Cpu => Ok(Device::Cpu),
-            Self::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| CodecError::InvalidConfig {
-                name: "device",
+            Self::Cuda(ordinal) => Device::new_cuda(ordinal).map_err(|e| CodecError::Device {
+                device: format!("cuda:{ordinal}"),
                 reason: if cfg!(feature = "cuda") {
                     format!("cannot open cuda:{ordinal}: {e}")
                 } else {
@@ -83,7 +83,7 @@ impl FromStr for ComputeDevice {
                 .strip_prefix("cuda:")
                 .and_then(|n| n.parse().ok())
                 .map(Self::Cuda)
-                .ok_or_else(|| CodecError::InvalidConfig {
+                .ok_or_else(|| CodecError::InvalidSetting {
                     name: "device",
                     reason: format!("`{s}` is not one of cpu, cuda, cuda:N, auto"),
                 }),

@@ -1,12 +1,19 @@
-//! The facade's typed errors.
+//! The facade's typed errors, one variant per cause, so that a caller can
+//! tell whose fault a failure is: their settings or data, the machine, a
+//! file, or this library.
 
 use thiserror::Error;
 
 /// Everything that can go wrong when training, compressing or decompressing.
+///
+/// Data that does not fit (a wrong length, a NaN) is reported by the model
+/// layer, the one place that defines those errors:
+/// `CodecError::Model(ModelError::Shape { .. })` and
+/// `CodecError::Model(ModelError::NonFinite { .. })`.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum CodecError {
-    /// The autoencoder failed.
+    /// The autoencoder failed, or the data does not fit it.
     #[error(transparent)]
     Model(#[from] sae_model::ModelError),
     /// The container could not be written or read.
@@ -20,29 +27,59 @@ pub enum CodecError {
         /// Fingerprint (hex) recorded in the container, or "none".
         found: String,
     },
-    /// Input data does not fit the codec.
-    #[error("data shape mismatch: {reason}")]
-    Shape {
-        /// What does not fit.
-        reason: String,
-    },
-    /// Input data holds NaN or infinite values.
-    #[error("input holds a non-finite value at position {position}")]
-    NonFinite {
-        /// Flat index of the first offending value.
-        position: usize,
-    },
-    /// A setting is out of its domain, or a stored codec is malformed.
+    /// The caller's setting is out of its domain (the caller's fault).
     #[error("invalid {name}: {reason}")]
-    InvalidConfig {
+    InvalidSetting {
         /// Which setting.
         name: &'static str,
         /// Why.
         reason: String,
     },
+    /// The compute device asked for cannot be opened (the machine or the build).
+    #[error("device {device}: {reason}")]
+    Device {
+        /// The device, as written (`cuda:0`).
+        device: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A model file is not a codec this version can load (the file's fault).
+    #[error("model file: {reason}")]
+    ModelFile {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A container record cannot be turned back into data (the container's fault).
+    #[error("record {index}: {reason}")]
+    CorruptRecord {
+        /// The record's position in the container.
+        index: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A container read as a stream ended before its footer: its writer did
+    /// not finish, or the stream was cut (the file's fault).
+    #[error("the container ends after {records} records without its footer: the writer did not finish it")]
+    Unfinished {
+        /// Whole records read before the end.
+        records: u64,
+    },
+    /// The file asks for something this version does not implement.
+    #[error("{what} is not supported by this version")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl CodecError {
+    /// `ModelError::Shape` with `reason`: data that does not fit.
+    pub(crate) fn shape(reason: String) -> Self {
+        Self::Model(sae_model::ModelError::Shape { reason })
+    }
 }
 
 /// Shorthand for results of this crate.

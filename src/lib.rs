@@ -25,17 +25,29 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod coding;
 mod device;
 mod error;
+mod legacy;
 mod metrics;
+mod preset;
 pub mod transform;
-mod values;
 
-pub use codec::{Codec, CodecConfig, IndexFormat, Selector};
+pub use codec::{Codec, CodecConfig, CodecReader, keys};
+pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
 pub use metrics::{Metrics, Summary};
-pub use values::ValueFormat;
+pub use preset::Preset;
+pub use transform::Transforms;
+
+// What a user needs to configure, train and inspect, in one namespace.
+pub use sae_container::{
+    ContainerError, Header, IndexCoding, IndexStatus, SizeReport, SparseLatent, Transform, ValueCoding,
+};
+pub use sae_model::{
+    LambdaControl, LrSchedule, ModelError, Progress, Refinement, Selector, TrainConfig, TrainReport,
+};
 
 pub use sae_arith;
 pub use sae_container;

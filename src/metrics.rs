@@ -3,7 +3,7 @@
 use crate::error::{CodecError, Result};
 
 /// Mean, extremes and percentiles of a per-record quantity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Summary {
     /// Mean.
     pub mean: f64,
@@ -47,7 +47,7 @@ impl Summary {
 }
 
 /// The figures reported for every compression run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Metrics {
     /// Number of records compared.
     pub records: usize,
@@ -77,13 +77,11 @@ impl Metrics {
             || record_len == 0
             || !original.len().is_multiple_of(record_len)
         {
-            return Err(CodecError::Shape {
-                reason: format!(
-                    "{} original and {} reconstructed values in records of {record_len}",
-                    original.len(),
-                    reconstruction.len()
-                ),
-            });
+            return Err(CodecError::shape(format!(
+                "{} original and {} reconstructed values in records of {record_len}",
+                original.len(),
+                reconstruction.len()
+            )));
         }
         let records = original.len() / record_len;
         let mut rel = Vec::with_capacity(records);
@@ -108,9 +106,10 @@ impl Metrics {
                     .collect::<Vec<_>>(),
             )),
             Some(nnz) => {
-                return Err(CodecError::Shape {
-                    reason: format!("{} nonzero counts for {records} records", nnz.len()),
-                });
+                return Err(CodecError::shape(format!(
+                    "{} nonzero counts for {records} records",
+                    nnz.len()
+                )));
             }
             None => None,
         };

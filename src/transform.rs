@@ -4,9 +4,90 @@
 //! before encoding and inverted in reverse order after decoding, so that
 //! every file says how to get back to the original units.
 
+use std::fmt;
+use std::str::FromStr;
+
 use sae_container::Transform;
 
 use crate::error::{CodecError, Result};
+
+/// A chain of transforms as the command line and presets name it.
+///
+/// Parsed from `none`, the presets `l2` (per-record L2 normalisation) and
+/// `log10` (`log10(max(x, 1e-6))`, then L2), or a comma-separated list of
+/// steps in [`Transform`]'s text form (`log10(1e-6),scale`). Written back as
+/// the preset name where there is one.
+///
+/// ```
+/// use sae_codec::Transforms;
+/// use sae_codec::sae_container::Transform;
+///
+/// let t: Transforms = "log10".parse()?;
+/// assert_eq!(t.0, [Transform::Log10 { floor: 1e-6 }, Transform::PerRecordScale]);
+/// assert_eq!(t.to_string(), "log10");
+/// assert_eq!("affine(2,1),scale".parse::<Transforms>()?.0.len(), 2);
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transforms(pub Vec<Transform>);
+
+impl Transforms {
+    /// The named chains: `none`, `l2`, `log10`.
+    pub const PRESETS: [&'static str; 3] = ["none", "l2", "log10"];
+
+    /// The chain a preset name stands for.
+    pub fn preset(name: &str) -> Option<Self> {
+        Some(Self(match name {
+            "none" => vec![],
+            "l2" => vec![Transform::PerRecordScale],
+            "log10" => vec![Transform::Log10 { floor: 1e-6 }, Transform::PerRecordScale],
+            _ => return None,
+        }))
+    }
+}
+
+impl fmt::Display for Transforms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(name) = Self::PRESETS
+            .iter()
+            .find(|name| Self::preset(name).as_ref() == Some(self))
+        {
+            return f.write_str(name);
+        }
+        let steps: Vec<String> = self.0.iter().map(Transform::to_string).collect();
+        f.write_str(&steps.join(","))
+    }
+}
+
+impl FromStr for Transforms {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(chain) = Self::preset(s.trim()) {
+            return Ok(chain);
+        }
+        let mut steps = Vec::new();
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    steps.push(s[start..i].parse::<Transform>()?);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        steps.push(
+            s[start..]
+                .parse::<Transform>()
+                .map_err(|e| format!("{e}; or one of the presets {}", Self::PRESETS.join(", ")))?,
+        );
+        Ok(Self(steps))
+    }
+}
 
 /// Applies `steps` to one record in place; returns its per-record scale if a
 /// [`Transform::PerRecordScale`] step is present.
@@ -46,9 +127,8 @@ pub fn forward(steps: &[Transform], record: &mut [f32]) -> Result<Option<f64>> {
                 scale = Some(s);
             }
             _ => {
-                return Err(CodecError::InvalidConfig {
-                    name: "transform",
-                    reason: format!("{step:?} is not supported by this version"),
+                return Err(CodecError::Unsupported {
+                    what: format!("transform {step}"),
                 });
             }
         }
@@ -57,6 +137,10 @@ pub fn forward(steps: &[Transform], record: &mut [f32]) -> Result<Option<f64>> {
 }
 
 /// Inverts `steps` on one record in place, in reverse order.
+///
+/// `scale` must be given when `steps` hold a [`Transform::PerRecordScale`]
+/// (the codec checks each record for it and reports a record without one as
+/// [`CodecError::CorruptRecord`]).
 pub fn inverse(steps: &[Transform], record: &mut [f32], scale: Option<f64>) -> Result<()> {
     for step in steps.iter().rev() {
         match *step {
@@ -68,16 +152,15 @@ pub fn inverse(steps: &[Transform], record: &mut [f32], scale: Option<f64>) -> R
                 .iter_mut()
                 .for_each(|v| *v = ((f64::from(*v) - offset) / a) as f32),
             Transform::PerRecordScale => {
-                let s = scale.ok_or_else(|| CodecError::InvalidConfig {
-                    name: "record",
-                    reason: "the transform needs a per-record scale the record does not carry".into(),
+                let s = scale.ok_or_else(|| CodecError::InvalidSetting {
+                    name: "scale",
+                    reason: "the transforms need a per-record scale and none was given".into(),
                 })?;
                 record.iter_mut().for_each(|v| *v = (f64::from(*v) * s) as f32);
             }
             _ => {
-                return Err(CodecError::InvalidConfig {
-                    name: "transform",
-                    reason: format!("{step:?} is not supported by this version"),
+                return Err(CodecError::Unsupported {
+                    what: format!("transform {step}"),
                 });
             }
         }

@@ -4,7 +4,9 @@
 use sae_codec::sae_container::Transform;
 use sae_codec::sae_model::{LambdaControl, Refinement, TrainConfig};
 use sae_codec::sae_sas::{DatasetConfig, Detector};
-use sae_codec::{Codec, CodecConfig, CodecError, ComputeDevice, IndexFormat, Metrics, ValueFormat};
+use sae_codec::{
+    Codec, CodecConfig, CodecError, ComputeDevice, IndexFormat, Metrics, ModelError, ValueFormat,
+};
 
 fn images(count: usize, seed: u64) -> Vec<f32> {
     let detector = Detector {
@@ -95,11 +97,11 @@ fn save_load_and_refuse_foreign_or_damaged_containers() {
     nan[7] = f32::NAN;
     assert!(matches!(
         codec.compress(&nan),
-        Err(CodecError::NonFinite { position: 7 })
+        Err(CodecError::Model(ModelError::NonFinite { position: 7 }))
     ));
     assert!(matches!(
         codec.compress(&train[..100]),
-        Err(CodecError::Shape { .. })
+        Err(CodecError::Model(ModelError::Shape { .. }))
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -242,8 +244,5 @@ fn a_gpu_request_without_cuda_support_is_a_typed_error() {
         ..config(1)
     };
     let err = Codec::train(&images(20, 1), &[16, 16], &config, |_| {}).unwrap_err();
-    assert!(
-        matches!(err, CodecError::InvalidConfig { name: "device", .. }),
-        "{err}"
-    );
+    assert!(matches!(err, CodecError::Device { .. }), "{err}");
 }

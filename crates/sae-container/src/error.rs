@@ -90,6 +90,51 @@ pub enum ContainerError {
         /// What is wrong.
         reason: String,
     },
+    /// A kind code (of a coding, a model, a transform, an element type) that
+    /// this version does not define.
+    #[error("unknown {what} kind {kind} in {section} at byte {offset}")]
+    UnknownKind {
+        /// Which part of the file.
+        section: Section,
+        /// Byte offset of the kind code.
+        offset: u64,
+        /// What the code names (`"index coding"`, `"transform"`, …).
+        what: &'static str,
+        /// The code found.
+        kind: u8,
+    },
+    /// A structure ends before its enclosing length does.
+    #[error("{count} unexpected bytes after the {what} in {section} at byte {offset}")]
+    TrailingBytes {
+        /// Which part of the file.
+        section: Section,
+        /// Byte offset of the first unexpected byte.
+        offset: u64,
+        /// What they follow (`"header field"`, `"extras"`, …).
+        what: &'static str,
+        /// How many bytes are left over.
+        count: u64,
+    },
+    /// A header's coding table has the wrong number of entries for the latent length.
+    #[error("the {what} has {found} entries where the latent length requires {expected}")]
+    TableLength {
+        /// Which table (`"gap table"`, `"per-unit table"`).
+        what: &'static str,
+        /// Entries required.
+        expected: u64,
+        /// Entries found.
+        found: u64,
+    },
+    /// A record carries more than one per-record scale, or a scale extra of the wrong length.
+    #[error("{section} at byte {offset}: {reason}")]
+    BadScale {
+        /// Which record.
+        section: Section,
+        /// Byte offset of the record.
+        offset: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// The header lacks a field every reader needs.
     #[error("header lacks the required field `{name}`")]
     MissingField {

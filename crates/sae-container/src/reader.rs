@@ -26,6 +26,7 @@ pub enum IndexStatus {
 
 /// Bytes spent on each part of a container.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SizeReport {
     /// Header block (magic, version, fields, checksum).
     pub header: u64,
@@ -257,6 +258,25 @@ impl<R: Read + Seek> ContainerReader<R> {
         let (record, mut sizes) = self.codec.decode(&payload, offset + 4, index as u64)?;
         sizes.framing += RECORD_FRAMING;
         Ok((record, sizes))
+    }
+
+    /// The number of nonzero latent entries of each record, in order.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use sae_container::{ContainerReader, ContainerWriter, ElementType, Header, SparseLatent};
+    ///
+    /// let mut writer = ContainerWriter::new(Vec::new(), Header::new(vec![4], ElementType::F32, 8))?;
+    /// writer.append(&SparseLatent::new(8, vec![1, 5], vec![0.5, 1.5])?)?;
+    /// writer.append(&SparseLatent::new(8, vec![], vec![])?)?;
+    /// let bytes = writer.finish()?;
+    /// assert_eq!(ContainerReader::open(Cursor::new(&bytes))?.nonzeros()?, [2, 0]);
+    /// # Ok::<(), sae_container::ContainerError>(())
+    /// ```
+    pub fn nonzeros(&mut self) -> Result<Vec<usize>> {
+        (0..self.len())
+            .map(|i| self.get(i).map(|r| r.latent.nnz()))
+            .collect()
     }
 
     /// Iterates over all records in order.

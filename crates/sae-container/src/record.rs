@@ -6,7 +6,7 @@ use sae_arith::{
 };
 
 use crate::error::{ContainerError, Result, Section};
-use crate::header::{Header, IndexCoding, ValueCoding, ValueModel};
+use crate::header::{Header, IndexCoding, ValueCoding, ValueModel, dequantize, quantize};
 use crate::latent::SparseLatent;
 use crate::wire::{ByteReader, PutBytes, varint_len};
 
@@ -86,6 +86,7 @@ impl Record {
 
 /// Bytes one record spends on each part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RecordSizes {
     /// Length prefix, checksum and section lengths.
     pub framing: u64,
@@ -128,10 +129,11 @@ impl IndexModel {
         let gaps = match coding {
             IndexCoding::PerUnit { frequencies } => {
                 if frequencies.len() != l as usize {
-                    return Err(header_error(format!(
-                        "per-unit table has {} entries, expected l = {l}",
-                        frequencies.len()
-                    )));
+                    return Err(ContainerError::TableLength {
+                        what: "per-unit table",
+                        expected: u64::from(l),
+                        found: frequencies.len() as u64,
+                    });
                 }
                 let units = frequencies
                     .iter()
@@ -151,10 +153,11 @@ impl IndexModel {
             ),
             IndexCoding::Table { frequencies } => {
                 if frequencies.len() != alphabet {
-                    return Err(header_error(format!(
-                        "gap table has {} entries, expected l + 1 = {alphabet}",
-                        frequencies.len()
-                    )));
+                    return Err(ContainerError::TableLength {
+                        what: "gap table",
+                        expected: alphabet as u64,
+                        found: frequencies.len() as u64,
+                    });
                 }
                 EntropyModel::Static(Categorical::from_frequencies(frequencies)?)
             }
@@ -293,6 +296,10 @@ impl RecordCodec {
                 ),
             });
         }
+        check_scales(extras).map_err(|reason| ContainerError::InvalidInput {
+            what: "record extras",
+            reason: reason.into(),
+        })?;
         let indices = self.encode_indices(latent)?;
         let values = self.encode_values(latent)?;
         let mut out = Vec::with_capacity(indices.len() + values.len() + 16);
@@ -357,14 +364,10 @@ impl RecordCodec {
                 let escape = value_model.alphabet_size() - 1;
                 let mut model = value_model.start();
                 for &v in values {
-                    let q = (v / step).round();
-                    if !(q.is_finite() && q.abs() <= i32::MAX as f32 / 2.0) {
-                        return Err(ContainerError::InvalidInput {
-                            what: "latent value",
-                            reason: format!("{v} cannot be quantised with step {step}"),
-                        });
-                    }
-                    let z = zigzag(q as i32);
+                    let z = quantize(v, *step).ok_or_else(|| ContainerError::InvalidInput {
+                        what: "latent value",
+                        reason: format!("{v} cannot be quantised with step {step}"),
+                    })?;
                     let symbol = (z as usize).min(escape);
                     model.encode(&mut encoder, symbol)?;
                     if symbol == escape {
@@ -396,8 +399,18 @@ impl RecordCodec {
             extras.push(Extra { tag, data });
         }
         if !r.is_empty() {
-            return Err(r.malformed(format!("{} unexpected bytes after the extras", r.remaining())));
+            return Err(ContainerError::TrailingBytes {
+                section,
+                offset: r.offset(),
+                what: "extras",
+                count: r.remaining() as u64,
+            });
         }
+        check_scales(&extras).map_err(|reason| ContainerError::BadScale {
+            section,
+            offset,
+            reason,
+        })?;
         let indices = self.decode_indices(index_bytes, index_offset, section)?;
         let values = self.decode_values(value_bytes, indices.len(), value_offset, section)?;
         let sizes = RecordSizes {
@@ -507,7 +520,7 @@ impl RecordCodec {
                     } else {
                         symbol as u32
                     };
-                    values.push(unzigzag(z) as f32 * step);
+                    values.push(dequantize(z, *step));
                 }
                 let end = decoder.finish().map_err(coder)?;
                 if end != bytes.len() {
@@ -522,6 +535,26 @@ impl RecordCodec {
     }
 }
 
+/// A record carries at most one scale extra (tag 1 or 3), of its exact width.
+fn check_scales(extras: &[Extra]) -> Result<(), &'static str> {
+    let mut scales = 0;
+    for extra in extras {
+        let width = match extra.tag {
+            Extra::SCALE => 8,
+            Extra::SCALE_F32 => 4,
+            _ => continue,
+        };
+        if extra.data.len() != width {
+            return Err("a scale extra must hold exactly 8 (tag 1) or 4 (tag 3) bytes");
+        }
+        scales += 1;
+    }
+    if scales > 1 {
+        return Err("a record carries at most one scale extra");
+    }
+    Ok(())
+}
+
 fn header_error(reason: String) -> ContainerError {
     ContainerError::Malformed {
         section: Section::Header,
@@ -530,26 +563,38 @@ fn header_error(reason: String) -> ContainerError {
     }
 }
 
-/// Maps signed to unsigned so that small magnitudes get small codes: 0, -1, 1, -2, … → 0, 1, 2, 3, …
-pub(crate) fn zigzag(q: i32) -> u32 {
-    ((q << 1) ^ (q >> 31)) as u32
-}
-
-fn unzigzag(z: u32) -> i32 {
-    ((z >> 1) as i32) ^ -((z & 1) as i32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn zigzag_round_trips() {
-        for q in [0, 1, -1, 2, -2, 1000, -1000, i32::MAX / 2, i32::MIN / 2] {
-            assert_eq!(unzigzag(zigzag(q)), q);
-        }
-        assert_eq!(zigzag(-1), 1);
-        assert_eq!(zigzag(1), 2);
+    fn a_record_carries_at_most_one_scale_of_its_exact_width() {
+        let header = Header::new(vec![4], crate::ElementType::F32, 8);
+        let codec = RecordCodec::new(&header).unwrap();
+        let latent = SparseLatent::new(8, vec![2], vec![1.0]).unwrap();
+        // The writer refuses two scales.
+        let two = [Extra::scale(2.0), Extra::compact_scale(0.5)];
+        assert!(matches!(
+            codec.encode(&latent, &two),
+            Err(ContainerError::InvalidInput { .. })
+        ));
+        // A forged payload with two scales, or a scale of the wrong width, is refused on reading.
+        let other = Extra {
+            tag: 0x7777,
+            data: 0.5f32.to_le_bytes().to_vec(),
+        };
+        let (mut payload, _) = codec.encode(&latent, &[Extra::scale(2.0), other]).unwrap();
+        let at = payload.windows(2).rposition(|w| w == [0x77, 0x77]).unwrap();
+        payload[at..at + 2].copy_from_slice(&Extra::SCALE_F32.to_le_bytes());
+        assert!(matches!(
+            codec.decode(&payload, 0, 0),
+            Err(ContainerError::BadScale { .. })
+        ));
+        payload[at..at + 2].copy_from_slice(&Extra::SCALE.to_le_bytes());
+        assert!(matches!(
+            codec.decode(&payload, 0, 0),
+            Err(ContainerError::BadScale { .. })
+        ));
     }
 
     #[test]

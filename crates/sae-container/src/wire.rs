@@ -97,6 +97,16 @@ impl<'a> ByteReader<'a> {
         }
     }
 
+    /// The error for an unknown kind code, the byte just read.
+    pub(crate) fn unknown_kind(&self, what: &'static str, kind: u8) -> ContainerError {
+        ContainerError::UnknownKind {
+            section: self.section,
+            offset: self.offset() - 1,
+            what,
+            kind,
+        }
+    }
+
     pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8]> {
         if len > self.remaining() {
             return Err(ContainerError::Truncated {

@@ -60,7 +60,7 @@ pub use io::{FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
 pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, MIN_BLOCK_ROWS, SparseCode, StepStats};
 pub use optim::{AdamConfig, Optimizer};
 pub use refine::Refinement;
-pub use selector::{ForwardDifference, Identity, SparseSelector, selector_from_name};
+pub use selector::{ForwardDifference, Identity, Selector, SparseSelector, selector_from_name};
 pub use train::{LambdaControl, LrSchedule, Progress, TrainConfig, TrainReport, Trainer, Validation};
 
 /// Re-exported so users name devices and tensors without a separate dependency.

@@ -34,13 +34,21 @@ impl SparseCode {
 
     /// Drops the entries at or below `threshold`.
     pub fn retain_above(&mut self, threshold: f32) {
-        let (indices, values) = self
-            .indices
-            .iter()
-            .zip(&self.values)
-            .filter(|&(_, &v)| v > threshold)
-            .unzip();
-        (self.indices, self.values) = (indices, values);
+        self.retain_where(|v| v > threshold);
+    }
+
+    /// Keeps the entries whose value passes `keep`, in order.
+    pub fn retain_where(&mut self, keep: impl Fn(f32) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.values.len() {
+            if keep(self.values[i]) {
+                self.indices[kept] = self.indices[i];
+                self.values[kept] = self.values[i];
+                kept += 1;
+            }
+        }
+        self.indices.truncate(kept);
+        self.values.truncate(kept);
     }
 
     /// Number of active units.

@@ -150,10 +150,60 @@ pub(crate) fn sign(x: &Tensor) -> candle_core::Result<Tensor> {
 
 /// A selector by its stored name, for the shipped ones.
 pub fn selector_from_name(name: &str) -> Option<Box<dyn SparseSelector>> {
-    match name {
-        "z" => Some(Box::new(Identity)),
-        "grad_z" => Some(Box::new(ForwardDifference)),
-        _ => None,
+    name.parse::<Selector>().ok().map(Selector::boxed)
+}
+
+/// The shipped selectors by name: what a configuration or a command line chooses.
+///
+/// [`Display`](std::fmt::Display) writes the name stored in weight files
+/// (`z`, `grad_z`); [`FromStr`](std::str::FromStr) also takes `grad` for `∇z`.
+///
+/// ```
+/// use sae_model::Selector;
+///
+/// assert_eq!("grad".parse::<Selector>()?, Selector::ForwardDifference);
+/// assert_eq!(Selector::ForwardDifference.to_string(), "grad_z");
+/// assert_eq!(Selector::Identity.boxed().name(), "z");
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Selector {
+    /// `f(z) = z` ([`Identity`]).
+    #[default]
+    Identity,
+    /// `(f z)ᵢ = zᵢ₊₁ − zᵢ` ([`ForwardDifference`]).
+    ForwardDifference,
+}
+
+impl Selector {
+    /// The selector as a trait object, for [`Trainer::new`](crate::Trainer::new).
+    pub fn boxed(self) -> Box<dyn SparseSelector> {
+        match self {
+            Self::Identity => Box::new(Identity),
+            Self::ForwardDifference => Box::new(ForwardDifference),
+        }
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Identity => "z",
+            Self::ForwardDifference => "grad_z",
+        })
+    }
+}
+
+impl std::str::FromStr for Selector {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "z" => Ok(Self::Identity),
+            "grad" | "grad_z" => Ok(Self::ForwardDifference),
+            other => Err(format!("unknown selector `{other}` (z, grad)")),
+        }
     }
 }
 

@@ -1,0 +1,56 @@
+//! `sae compress`: images into a container.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use sae_codec::{ComputeDevice, Refinement};
+
+use super::{Input, check_fits, load_codec};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file.
+    #[arg(short, long)]
+    model: PathBuf,
+    #[command(flatten)]
+    input: Input,
+    /// Output container.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Where to run the encoder: cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    device: ComputeDevice,
+    /// Refine each latent against its image for this many iterations
+    /// (0: the encoder's latents as they are). Slower, lower error; the
+    /// container decodes the same way.
+    #[arg(long, default_value_t = 0)]
+    refine: usize,
+    /// Penalty λ on ‖z‖₁ while refining: larger drops more latents.
+    #[arg(long, default_value_t = 0.0)]
+    refine_lambda: f64,
+    /// Let refinement switch on latents the encoder left at zero.
+    #[arg(long)]
+    refine_grow: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let refinement = (args.refine > 0).then_some(Refinement {
+        iterations: args.refine,
+        lambda: args.refine_lambda,
+        grow_support: args.refine_grow,
+        // The codec fills in its quantisation step.
+        lattice: None,
+    });
+    let codec = load_codec(&args.model, args.device)?.with_refinement(refinement);
+    let images = args.input.read()?;
+    check_fits(&images, &codec)?;
+    let bytes = codec.compress(&images.data).context("compressing")?;
+    std::fs::write(&args.output, &bytes).with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "{} images, {} bytes ({:.1}x)",
+        images.records(),
+        bytes.len(),
+        (images.data.len() * 4) as f64 / bytes.len() as f64
+    );
+    Ok(())
+}

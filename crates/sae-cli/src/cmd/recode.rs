@@ -1,0 +1,43 @@
+//! `sae recode`: refit a model's coding tables without retraining.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use sae_codec::{ComputeDevice, Preset};
+
+use super::{CodingArgs, Input, check_fits, load_codec};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model file.
+    #[arg(short, long)]
+    model: PathBuf,
+    /// Representative images (the training set) to fit the tables on.
+    #[command(flatten)]
+    input: Input,
+    /// Output model file.
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    coding: CodingArgs,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let codec = load_codec(&args.model, ComputeDevice::Cpu)?;
+    let images = args.input.read()?;
+    check_fits(&images, &codec)?;
+    let recipe = Preset::Sas.config();
+    let (values, indices) = args.coding.over(recipe.values, recipe.indices)?;
+    let recoded = codec
+        .with_coding(values, indices, &images.data)
+        .context("fitting the coding tables")?;
+    recoded
+        .save(&args.output)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "wrote {} (tables fitted on {} images)",
+        args.output.display(),
+        images.records()
+    );
+    Ok(())
+}

@@ -1,0 +1,143 @@
+use predicates::prelude::*;
+use sae_codec::sae_sas::loaders::{Array, write_npy};
+
+use crate::common::{compress, dir, eval_json, fails, ok, p, sae, shared};
+
+#[test]
+fn refined_compression_is_read_by_the_same_decoder_and_no_worse() {
+    let s = shared();
+    let d = dir("compress-refine");
+    let (refined, recon) = (d.join("refined.sae"), d.join("r.npy"));
+    compress(&s.model, &s.images, &refined, &["--refine", "30"]);
+    let error_of = |container: &std::path::Path| {
+        ok(&[
+            "decompress",
+            "-m",
+            p(&s.model),
+            "-i",
+            p(container),
+            "-o",
+            p(&recon),
+        ]);
+        eval_json(&recon, &[p(&s.images)])["rel_l2"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    let (plain, better) = (error_of(&s.container), error_of(&refined));
+    assert!(better < plain, "refined {better} vs plain {plain}");
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&s.model),
+            "-i",
+            p(&s.images),
+            "-o",
+            p(&refined),
+            "--refine",
+            "5",
+            "--refine-lambda=-1",
+        ],
+        "refinement lambda",
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors() {
+    let s = shared();
+    let d = dir("compress-bad");
+    let out = d.join("x.sae");
+    let (model, images) = (p(&s.model), p(&s.images));
+    fails(
+        &[
+            "compress",
+            "-m",
+            model,
+            "-i",
+            p(&d.join("missing.npy")),
+            "-o",
+            p(&out),
+        ],
+        "missing.npy",
+    );
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&d.join("nope.safetensors")),
+            "-i",
+            images,
+            "-o",
+            p(&out),
+        ],
+        "loading model",
+    );
+    // Raw input whose size does not match the shape given.
+    let raw = d.join("x.f32");
+    std::fs::write(&raw, vec![0u8; 100]).unwrap();
+    fails(
+        &[
+            "compress",
+            "-m",
+            model,
+            "-i",
+            p(&raw),
+            "--shape",
+            "2,16,16",
+            "-o",
+            p(&out),
+        ],
+        "shape",
+    );
+    // Images of another shape than the model's records.
+    let wrong = d.join("wrong.npy");
+    write_npy(&wrong, &Array::new(vec![2, 4, 4], vec![1.0; 32]).unwrap()).unwrap();
+    fails(
+        &["compress", "-m", model, "-i", p(&wrong), "-o", p(&out)],
+        "do not fit",
+    );
+    // NaN and infinity.
+    let nan = d.join("nan.npy");
+    let mut values = vec![1.0f32; 2 * 256];
+    values[270] = f32::NAN;
+    write_npy(&nan, &Array::new(vec![2, 16, 16], values).unwrap()).unwrap();
+    fails(
+        &["compress", "-m", model, "-i", p(&nan), "-o", p(&out)],
+        "non-finite",
+    );
+    // Devices: an unknown name, and a GPU in a build without CUDA.
+    sae()
+        .args([
+            "compress",
+            "-m",
+            model,
+            "-i",
+            images,
+            "-o",
+            p(&out),
+            "--device",
+            "tpu",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains("not one of")))
+        .stderr(predicate::str::contains("panicked").not());
+    if !cfg!(feature = "cuda") {
+        fails(
+            &[
+                "compress",
+                "-m",
+                model,
+                "-i",
+                images,
+                "-o",
+                p(&out),
+                "--device",
+                "cuda",
+            ],
+            "--features cuda",
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

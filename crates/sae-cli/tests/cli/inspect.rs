@@ -1,0 +1,39 @@
+use predicates::prelude::*;
+
+use crate::common::{dir, fails, p, sae, shared};
+
+#[test]
+fn inspect_describes_the_container_in_text_and_json() {
+    let s = shared();
+    sae()
+        .args(["inspect", p(&s.container)])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("records        40").and(predicate::str::contains("transforms     l2")),
+        );
+    let out = sae()
+        .args(["inspect", p(&s.container), "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["records"], 40);
+    assert_eq!(json["finished"], true);
+    let bytes = &json["bytes"];
+    let total = bytes["total"].as_u64().unwrap();
+    assert_eq!(total, std::fs::metadata(&s.container).unwrap().len());
+    assert!(bytes["record_totals"]["indices"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_cut_container_is_an_error() {
+    let s = shared();
+    let d = dir("inspect-bad");
+    let cut = d.join("cut.sae");
+    std::fs::write(&cut, &std::fs::read(&s.container).unwrap()[..20]).unwrap();
+    fails(&["inspect", p(&cut)], "cut.sae");
+    std::fs::remove_dir_all(&d).unwrap();
+}

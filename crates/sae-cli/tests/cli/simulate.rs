@@ -1,0 +1,34 @@
+use sae_codec::sae_sas::loaders::read_npy;
+
+use crate::common::{dir, fails, ok, p};
+
+#[test]
+fn a_sidecar_reproduces_the_random_images() {
+    let d = dir("simulate");
+    let (images, again) = (d.join("x.npy"), d.join("again.npy"));
+    ok(&[
+        "simulate",
+        "--count",
+        "6",
+        "--seed",
+        "1",
+        "--npix",
+        "8",
+        "--oversample",
+        "1",
+        "-o",
+        p(&images),
+    ]);
+    assert!(d.join("x.json").exists());
+    ok(&["simulate", "--params", p(&d.join("x.json")), "-o", p(&again)]);
+    let array = read_npy(&images).unwrap();
+    assert_eq!(array.shape, [6, 8, 8]);
+    assert_eq!(array, read_npy(&again).unwrap());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn without_a_count_or_parameters_it_says_what_to_give() {
+    let d = dir("simulate-bad");
+    fails(&["simulate", "-o", p(&d.join("y.npy"))], "--count");
+}

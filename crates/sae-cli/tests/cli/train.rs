@@ -1,0 +1,65 @@
+use predicates::prelude::*;
+
+use crate::common::{compress, dir, fails, p, sae, shared, train};
+
+#[test]
+fn codings_chosen_at_training_are_what_the_container_says() {
+    let s = shared();
+    let d = dir("train");
+    let file = d.join("x.sae");
+    // The preset's index coding is per unit; quantised values with the step asked for.
+    compress(&s.quantised, &s.images, &file, &[]);
+    sae().args(["inspect", p(&file)]).assert().success().stdout(
+        predicate::str::contains("values         quantised, step")
+            .and(predicate::str::contains("fitted table of 1024 symbols"))
+            .and(predicate::str::contains("per-unit activity table of")),
+    );
+    let gaps = d.join("gaps.safetensors");
+    train(
+        &s.images,
+        &gaps,
+        "3",
+        &["--indices", "gaps", "--values", "f16", "--transform", "log10"],
+    );
+    compress(&gaps, &s.images, &file, &[]);
+    sae().args(["inspect", p(&file)]).assert().success().stdout(
+        predicate::str::contains("fitted gap table")
+            .and(predicate::str::contains("values         f16"))
+            .and(predicate::str::contains("transforms     log10")),
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_training_options_are_one_line_errors() {
+    let s = shared();
+    let d = dir("train-bad");
+    let out = d.join("m.safetensors");
+    let base = ["train", "-i", p(&s.images), "-o", p(&out), "--epochs", "1"];
+    let with = |extra: &[&'static str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        args
+    };
+    fails(&with(&["--arch", "1"]), "--arch takes two ratios");
+    fails(
+        &with(&["--values", "f16", "--step", "0.1"]),
+        "--step applies to quantized values",
+    );
+    // clap reports bad option values itself, with a usage hint after the error line.
+    for (flag, value, needle) in [
+        ("--values", "f8", "not a value format"),
+        ("--indices", "tree", "not an index format"),
+        ("--selector", "y", "unknown selector"),
+        ("--transform", "sqrt", "not a transform"),
+        ("--preset", "mnist", "unknown preset"),
+    ] {
+        sae()
+            .args(with(&[flag, value]))
+            .assert()
+            .failure()
+            .stderr(predicate::str::starts_with("error: ").and(predicate::str::contains(needle)))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
