@@ -4,12 +4,13 @@
 //!
 //! Run: `cargo run --release --example sas_roundtrip`
 //!
-//! Environment variables change the defaults (measured figures in README.md):
+//! The settings are the library's `Preset::Sas`; environment variables change
+//! them (measured figures in README.md):
 //! `SAE_TRAIN` (6000 training images), `SAE_TEST` (500 test images),
 //! `SAE_EPOCHS` (30), `SAE_HIDDEN` / `SAE_LATENT` (ratios m/n = 0.25, l/n = 1),
 //! `SAE_LAMBDA` (3e-3), `SAE_LR` (learning rate, 1e-3), `SAE_BATCH` (128), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
-//! `SAE_VALUES` (`q`: quantised values with step `SAE_STEP`, 0.05 of the RMS
-//! latent; or `f16`), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build),
+//! `SAE_VALUES` (a value format: `quantized:STEP` with the step a fraction of
+//! the RMS latent, the preset's `quantized:0.05`; or `f16`, …), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build),
 //! `SAE_REFINE` (compression-time refinement iterations, 0: off; see `Codec::with_refinement`).
 //! The paper's configuration on a GPU:
 //! `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2 SAE_DEVICE=cuda cargo run --release --features cuda --example sas_roundtrip`.
@@ -18,43 +19,39 @@ use std::io::Cursor;
 use std::path::PathBuf;
 use std::time::Instant;
 
-mod figures;
+mod common;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use sae_codec::sae_container::{ContainerReader, Transform};
-use sae_codec::sae_model::{LambdaControl, LrSchedule, Refinement, TrainConfig};
+use common::env;
+use sae_codec::sae_container::ContainerReader;
 use sae_codec::sae_sas::{DatasetConfig, Detector};
-use sae_codec::{Codec, CodecConfig, ComputeDevice, Metrics, ValueFormat};
+use sae_codec::{
+    Codec, CodecConfig, ComputeDevice, LambdaControl, Metrics, Preset, Refinement, TrainConfig, ValueFormat,
+};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The library's recipe for these images; the environment overrides parts of it.
+    let recipe = Preset::Sas.config();
     let n_train: usize = env("SAE_TRAIN", 6000);
     let n_test: usize = env("SAE_TEST", 500);
-    let epochs: usize = env("SAE_EPOCHS", 30);
-    let hidden: f64 = env("SAE_HIDDEN", 0.25);
-    let latent: f64 = env("SAE_LATENT", 1.0);
-    let lambda: f64 = env("SAE_LAMBDA", 3e-3);
-    let learning_rate: f64 = env("SAE_LR", 1e-3);
-    let batch_size: usize = env("SAE_BATCH", 128);
+    let epochs: usize = env("SAE_EPOCHS", recipe.train.epochs);
+    let hidden: f64 = env("SAE_HIDDEN", recipe.hidden_ratio);
+    let latent: f64 = env("SAE_LATENT", recipe.latent_ratio);
+    let lambda: f64 = match recipe.train.lambda {
+        LambdaControl::Fixed(lambda) => env("SAE_LAMBDA", lambda),
+        _ => env("SAE_LAMBDA", 0.0),
+    };
+    let learning_rate: f64 = env("SAE_LR", recipe.train.learning_rate);
+    let batch_size: usize = env("SAE_BATCH", recipe.train.batch_size);
     let seed: u64 = env("SAE_SEED", 1);
     let device: ComputeDevice = std::env::var("SAE_DEVICE")
         .unwrap_or_else(|_| "cpu".into())
         .parse()?;
-    let values = match std::env::var("SAE_VALUES").as_deref() {
-        Ok("q") | Err(_) => ValueFormat::Quantized {
-            relative_step: env("SAE_STEP", 0.05),
-        },
-        Ok("f16") => ValueFormat::F16,
-        Ok(other) => return Err(format!("SAE_VALUES={other}: expected f16 or q").into()),
+    let values: ValueFormat = match std::env::var("SAE_VALUES") {
+        Ok(text) => text.parse()?,
+        Err(_) => recipe.values,
     };
     let out = PathBuf::from(env("SAE_OUT", "target/sas_roundtrip".to_string()));
     std::fs::create_dir_all(&out)?;
@@ -78,33 +75,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = CodecConfig {
         hidden_ratio: hidden,
         latent_ratio: latent,
-        transforms: vec![Transform::PerRecordScale],
         train: TrainConfig {
             learning_rate,
-            schedule: LrSchedule::Cosine { min_factor: 0.1 },
             batch_size,
             epochs,
             seed,
-            validation_fraction: 0.05,
             lambda: LambdaControl::Fixed(lambda),
-            ..TrainConfig::default()
+            ..recipe.train.clone()
         },
         seed,
         values,
         device,
-        ..CodecConfig::default()
+        ..recipe
     };
-    let bar = ProgressBar::new(epochs as u64);
-    bar.set_style(ProgressStyle::with_template(
-        "training {bar:30} epoch {pos}/{len} {msg} [{elapsed}<{eta}]",
-    )?);
+    let (bar, progress) = common::training_bar(epochs);
     let started = Instant::now();
-    let (codec, report) = Codec::train(&train, &[detector.npix, detector.npix], &config, |p| {
-        if let Some(v) = p.validation {
-            bar.set_position(p.epoch as u64 + 1);
-            bar.set_message(format!("val rel L2 {:.3e}, {:.1} nonzeros", v.rel_error, v.nnz));
-        }
-    })?;
+    let (codec, report) = Codec::train(&train, &[detector.npix, detector.npix], &config, progress)?;
     bar.finish();
     let train_seconds = started.elapsed().as_secs_f64();
     codec.save(out.join("model.safetensors"))?;
@@ -200,7 +186,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         ]);
     }
-    figures::grid(
+    common::figures::grid(
         &out.join("examples.png"),
         &["original", "reconstructed", "latent"],
         &rows,
@@ -222,9 +208,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let ratios: Vec<f64> = nnz.iter().map(|&k| pixels as f64 / k.max(1) as f64).collect();
-    let error_counts = figures::histogram(&errors, -3.0, 0.0, 12, true);
-    let ratio_counts = figures::histogram(&ratios, 0.0, 600.0, 12, false);
-    figures::histogram_chart(
+    let error_counts = common::figures::histogram(&errors, -3.0, 0.0, 12, true);
+    let ratio_counts = common::figures::histogram(&ratios, 0.0, 600.0, 12, false);
+    common::figures::histogram_chart(
         &out.join("error_histogram.png"),
         &error_counts,
         (-3.0, 0.0),
@@ -232,7 +218,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &format!("relative L2 error of {} test images", m.records),
         "relative L2 error (raw intensity)",
     )?;
-    figures::histogram_chart(
+    common::figures::histogram_chart(
         &out.join("ratio_histogram.png"),
         &ratio_counts,
         (0.0, 600.0),

@@ -2,7 +2,7 @@
 //! on 20% of the 70 000 images and tested on the other 80%, with k-NN
 //! (cosine) classification in latent space against k-NN on pixels.
 //!
-//! Run: `cargo run --release --example mnist_table -- [NETWORK ...]`
+//! Run: `cargo run --release -p sae-studies --bin mnist_table -- [NETWORK ...]`
 //!
 //! k-NN on latents runs on the compressed representation itself: the test
 //! container is entropy-decoded into sparse latents (no decoder network) and
@@ -14,6 +14,10 @@
 //! prints the table. Pixels are scaled to [0, 1] before the network (an affine
 //! transform stored in every container); see `NETWORKS` for the units of λ.
 
+#[path = "../../../examples/common/mod.rs"]
+mod common;
+
+use common::env;
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::io::Cursor;
@@ -46,13 +50,6 @@ const NETWORKS: &[(&str, f64, f64, f64)] = &[
     ("two-four", 2.0, 4.0, 0.05),
     ("four-eight", 4.0, 8.0, 0.1),
 ];
-
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Majority label of the `K` most similar references (ties go to the nearest),
 /// and the label of the single most similar one.

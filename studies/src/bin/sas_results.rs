@@ -2,7 +2,7 @@
 //! images from our simulator, test them on the 1 000 public sasmodels images
 //! that no model saw, and compare with the classical compressors.
 //!
-//! Run: `cargo run --release --example sas_results -- [CONFIG ...]`
+//! Run: `cargo run --release -p sae-studies --bin sas_results -- [CONFIG ...]`
 //!
 //! With no argument every configuration below runs (about an hour on 2 cores);
 //! `summary` only rebuilds the chart and table from the JSON files.
@@ -18,17 +18,19 @@
 //! training images), `SAE_SEED` (1), `SAE_OUT` (target/sas_results),
 //! `SAE_RESULTS` (docs/results), `SAE_DEVICE` (cpu).
 
+#[path = "../../../examples/common/mod.rs"]
+mod common;
+
+use common::{env, figures};
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-mod figures;
-
 use sae_codec::sae_container::{ContainerReader, Transform};
-use sae_codec::sae_model::{LambdaControl, LrSchedule, Refinement, TrainConfig};
+use sae_codec::sae_model::{LambdaControl, Refinement, TrainConfig};
 use sae_codec::sae_sas::loaders::read_raw_f32;
 use sae_codec::sae_sas::{DatasetConfig, Detector};
-use sae_codec::{Codec, CodecConfig, ComputeDevice, IndexFormat, Metrics, Selector, ValueFormat};
+use sae_codec::{Codec, CodecConfig, ComputeDevice, IndexFormat, Metrics, Preset, Selector, ValueFormat};
 use serde_json::{Value, json};
 
 #[global_allocator]
@@ -188,14 +190,9 @@ const CODINGS: &[Coding] = &[
     },
 ];
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn config(study: &Study, seed: u64, device: ComputeDevice) -> CodecConfig {
+    // The library's recipe, with the study's network, λ, batch and epochs.
+    let recipe = Preset::Sas.config();
     CodecConfig {
         hidden_ratio: study.hidden,
         latent_ratio: study.latent,
@@ -204,21 +201,18 @@ fn config(study: &Study, seed: u64, device: ComputeDevice) -> CodecConfig {
             // The public images have a background of 1e-3 1/cm: nothing lies below the floor.
             vec![Transform::Log10 { floor: 1e-4 }, Transform::PerRecordScale]
         } else {
-            vec![Transform::PerRecordScale]
+            recipe.transforms.clone()
         },
         train: TrainConfig {
-            learning_rate: 1e-3,
-            schedule: LrSchedule::Cosine { min_factor: 0.1 },
             batch_size: study.batch,
             epochs: study.epochs,
             seed,
-            validation_fraction: 0.05,
             lambda: LambdaControl::Fixed(study.lambda),
-            ..TrainConfig::default()
+            ..recipe.train.clone()
         },
         seed,
         device,
-        ..CodecConfig::default()
+        ..recipe
     }
 }
 
