@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sae_codec::sae_model::candle_core::{DType, Device, Tensor};
-use sae_codec::sae_model::{AdamConfig, Architecture, Autoencoder, Identity, Optimizer, SparseCode};
+use sae_codec::sae_model::{AdamConfig, Architecture, Autoencoder, Identity, Adam, SparseCode};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -82,7 +82,7 @@ fn bench(c: &mut Criterion) {
         let mut model = Autoencoder::new(arch, &Device::Cpu, 1).expect("model");
         let data = pseudo_random(BATCH * n, 3);
         let x = Tensor::from_slice(&data, (BATCH, n), &Device::Cpu).expect("shape");
-        let mut optimizer = Optimizer::new(&model, AdamConfig::default()).expect("optimizer");
+        let mut optimizer = Adam::new(&model, AdamConfig::default()).expect("optimizer");
         let samples = if n > 2048 { 10 } else { 20 };
 
         let mut group = c.benchmark_group(format!("train_step/{name}"));

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::arch::Architecture;
 use crate::error::{ModelError, Result};
 use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
-use crate::kernels::relu_backward;
+use crate::fused::relu_backward;
 use crate::selector::SparseSelector;
 
 /// The nonzero entries of one latent: sorted indices and their values.
@@ -478,7 +478,7 @@ impl Autoencoder {
         x: &Tensor,
         lambda: f64,
         selector: &dyn SparseSelector,
-        optimizer: &mut crate::optim::Optimizer,
+        optimizer: &mut crate::optim::Adam,
         learning_rate: f64,
     ) -> Result<StepStats> {
         let (stats, grads) = self.step(x, lambda, selector, true)?;

@@ -1,7 +1,7 @@
 //! Adam with an explicit weight decay (default 0), updating in place.
 
 use crate::error::Result;
-use crate::kernels::{AdamStep, Moments, adam_update};
+use crate::fused::{AdamStep, Moments, adam_update};
 use crate::network::{Autoencoder, Gradients};
 
 /// Adam's hyper-parameters.
@@ -37,13 +37,13 @@ impl Default for AdamConfig {
 /// gradient and both moments (candle's stock AdamW builds several
 /// temporaries per parameter, which dominates large steps).
 #[derive(Debug)]
-pub struct Optimizer {
+pub struct Adam {
     config: AdamConfig,
     moments: Vec<Moments>,
     steps: u64,
 }
 
-impl Optimizer {
+impl Adam {
     /// Fresh (zero) moments for `model`'s parameters.
     pub fn new(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
         let moments = model

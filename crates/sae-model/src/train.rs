@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::{ModelError, Result};
 use crate::io::ModelInfo;
 use crate::network::Autoencoder;
-use crate::optim::{AdamConfig, Optimizer};
+use crate::optim::{AdamConfig, Adam};
 use crate::selector::SparseSelector;
 
 /// How the penalty weight λ evolves during training.
@@ -318,7 +318,7 @@ impl Trainer {
 
         let steps_per_epoch = train_idx.len().div_ceil(c.batch_size) as u64;
         let total_steps = steps_per_epoch * c.epochs as u64;
-        let mut adam = Optimizer::new(model, c.adam)?;
+        let mut adam = Adam::new(model, c.adam)?;
         let mut lambda = c.lambda.initial();
         let mut error_average: Option<f64> = None;
         let mut step = 0u64;
