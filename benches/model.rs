@@ -10,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sae_codec::sae_model::candle_core::{DType, Device, Tensor};
-use sae_codec::sae_model::{AdamConfig, Architecture, Autoencoder, Identity, Adam, SparseCode};
+use sae_codec::sae_model::{Adam, AdamConfig, Architecture, Autoencoder, Identity, SparseCode};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

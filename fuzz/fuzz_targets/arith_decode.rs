@@ -5,7 +5,9 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use sae_arith::{Adaptive, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, Uniform};
+use sae_arith::{
+    Adaptive, AdaptiveModel, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, Uniform,
+};
 
 // Built once: rebuilding large tables per input would dominate the fuzzer's time.
 static GAUSSIAN: LazyLock<QuantizedGaussian> =
@@ -16,18 +18,13 @@ static ZIPF: LazyLock<Categorical> = LazyLock::new(|| {
 });
 static ADAPTIVE: LazyLock<Adaptive> = LazyLock::new(|| Adaptive::new(300).expect("valid"));
 
-/// Decodes up to `limit` symbols, checking that each is a codable symbol.
-fn drain<M: ProbabilityModel>(data: &[u8], model: &mut M, adaptive: bool, limit: usize) {
+/// Decodes up to `limit` symbols under a static model, checking that each is codable.
+fn drain<M: ProbabilityModel + ?Sized>(data: &[u8], model: &M, limit: usize) {
     let Ok(mut decoder) = RangeDecoder::new(data) else {
         return;
     };
     for _ in 0..limit {
-        let decoded = if adaptive {
-            decoder.decode_adaptive(model)
-        } else {
-            decoder.decode(&*model)
-        };
-        match decoded {
+        match decoder.decode(model) {
             Ok(symbol) => assert!(model.probability(symbol) > 0.0),
             Err(_) => return,
         }
@@ -37,21 +34,19 @@ fn drain<M: ProbabilityModel>(data: &[u8], model: &mut M, adaptive: bool, limit:
     }
 }
 
-/// A static model borrowed from a shared table (updates are never called).
-struct Shared<'a, M>(&'a M);
-
-impl<M: ProbabilityModel> ProbabilityModel for Shared<'_, M> {
-    fn alphabet_size(&self) -> usize {
-        self.0.alphabet_size()
+/// The same under an adaptive model, updated after each symbol.
+fn drain_adaptive<M: AdaptiveModel>(data: &[u8], model: &mut M, limit: usize) {
+    let Ok(mut decoder) = RangeDecoder::new(data) else {
+        return;
+    };
+    for _ in 0..limit {
+        match decoder.decode_adaptive(model) {
+            Ok(symbol) => assert!(model.current().probability(symbol) > 0.0),
+            Err(_) => return,
+        }
     }
-    fn total(&self) -> u32 {
-        self.0.total()
-    }
-    fn interval(&self, symbol: usize) -> Option<sae_arith::Interval> {
-        self.0.interval(symbol)
-    }
-    fn symbol_at(&self, target: u32) -> (usize, sae_arith::Interval) {
-        self.0.symbol_at(target)
+    if let Ok(end) = decoder.finish() {
+        assert!(end <= data.len());
     }
 }
 
@@ -62,21 +57,21 @@ fuzz_target!(|input: &[u8]| {
     let limit = 4 * data.len() + 64;
     match selector % 5 {
         0 => {
-            drain(data, &mut Shared(&*GAUSSIAN), false, limit);
+            drain(data, &*GAUSSIAN, limit);
         }
         1 => {
-            let mut model = Categorical::from_frequencies(&[7, 0, 1, 1 << 20, 0, 3]).expect("valid");
-            drain(data, &mut model, false, limit);
+            let model = Categorical::from_frequencies(&[7, 0, 1, 1 << 20, 0, 3]).expect("valid");
+            drain(data, &model, limit);
         }
         2 => {
-            drain(data, &mut ADAPTIVE.clone(), true, limit);
+            drain_adaptive(data, &mut ADAPTIVE.clone(), limit);
         }
         3 => {
-            let mut model = Uniform::new(1 + usize::from(selector)).expect("valid");
-            drain(data, &mut model, false, limit);
+            let model = Uniform::new(1 + usize::from(selector)).expect("valid");
+            drain(data, &model, limit);
         }
         _ => {
-            drain(data, &mut Shared(&*ZIPF), false, limit);
+            drain(data, &*ZIPF, limit);
         }
     }
 });

@@ -1,7 +1,7 @@
 //! The range decoder.
 
 use crate::coder::{RANGE_MIN, scale, tail_bytes};
-use crate::{DecodeError, MAX_TOTAL, ProbabilityModel};
+use crate::{AdaptiveModel, DecodeError, MAX_TOTAL, ProbabilityModel};
 
 /// Most bytes a valid message lets the decoder read past the input's end.
 ///
@@ -102,11 +102,8 @@ impl<'a> RangeDecoder<'a> {
 
     /// Decodes one symbol under an adaptive `model`, then updates the model.
     #[inline]
-    pub fn decode_adaptive<M: ProbabilityModel + ?Sized>(
-        &mut self,
-        model: &mut M,
-    ) -> Result<usize, DecodeError> {
-        let symbol = self.decode(&*model)?;
+    pub fn decode_adaptive<M: AdaptiveModel>(&mut self, model: &mut M) -> Result<usize, DecodeError> {
+        let symbol = self.decode(&model.current())?;
         model.update(symbol);
         Ok(symbol)
     }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::coder::{RANGE_MIN, scale, tail_block_bits, tail_bytes};
-use crate::{EncodeError, MAX_TOTAL, ProbabilityModel};
+use crate::{AdaptiveModel, EncodeError, MAX_TOTAL, ProbabilityModel};
 
 /// Encodes symbols into a growing byte vector.
 ///
@@ -112,12 +112,12 @@ impl RangeEncoder {
 
     /// Encodes `symbol` under an adaptive `model`, then updates the model.
     #[inline]
-    pub fn encode_adaptive<M: ProbabilityModel + ?Sized>(
+    pub fn encode_adaptive<M: AdaptiveModel>(
         &mut self,
         symbol: usize,
         model: &mut M,
     ) -> Result<(), EncodeError> {
-        self.encode(symbol, &*model)?;
+        self.encode(symbol, &model.current())?;
         model.update(symbol);
         Ok(())
     }
@@ -248,7 +248,7 @@ impl<W: Write> StreamEncoder<W> {
 
     /// Encodes `symbol` under an adaptive `model`, then updates the model.
     #[inline]
-    pub fn encode_adaptive<M: ProbabilityModel + ?Sized>(
+    pub fn encode_adaptive<M: AdaptiveModel>(
         &mut self,
         symbol: usize,
         model: &mut M,

@@ -67,8 +67,8 @@ pub use decoder::RangeDecoder;
 pub use encoder::{RangeEncoder, StreamEncoder};
 pub use error::{DecodeError, EncodeError, ModelError};
 pub use model::{
-    Adaptive, Binary, Categorical, Interval, MAX_PRECISION, MAX_TOTAL, ProbabilityModel, QuantizedGaussian,
-    Uniform, ideal_code_length,
+    Adaptive, AdaptiveModel, Binary, Categorical, Current, Interval, MAX_PRECISION, MAX_TOTAL,
+    ProbabilityModel, QuantizedGaussian, Uniform, ideal_code_length,
 };
 
 /// The README's example, compiled and run as a doctest so it stays true.

@@ -6,21 +6,30 @@
 
 use std::path::Path;
 
-use sae_arith::{Adaptive, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, Uniform};
+use sae_arith::{
+    Adaptive, AdaptiveModel, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, Uniform,
+};
 
-fn drain(data: &[u8], model: &mut dyn ProbabilityModel, adaptive: bool) -> usize {
+/// A static model, or an adaptive one driven through its own calls.
+enum Model<'a> {
+    Static(&'a dyn ProbabilityModel),
+    Adaptive(&'a mut Adaptive),
+}
+
+fn drain(data: &[u8], mut model: Model<'_>) -> usize {
     let Ok(mut decoder) = RangeDecoder::new(data) else {
         return 0;
     };
     let mut decoded = 0;
     for _ in 0..4 * data.len() + 64 {
-        let result = if adaptive {
-            decoder.decode_adaptive(model)
-        } else {
-            decoder.decode(&*model)
+        let result = match &mut model {
+            Model::Static(m) => decoder.decode(*m).map(|s| (s, m.probability(s))),
+            Model::Adaptive(m) => decoder
+                .decode_adaptive(*m)
+                .map(|s| (s, m.current().probability(s))),
         };
         match result {
-            Ok(symbol) => assert!(model.probability(symbol) > 0.0),
+            Ok((_, probability)) => assert!(probability > 0.0),
             Err(_) => return decoded,
         }
         decoded += 1;
@@ -36,17 +45,22 @@ fn replay(input: &[u8]) {
         return;
     };
     match selector % 5 {
-        0 => drain(data, &mut QuantizedGaussian::reference(8192).unwrap(), false),
+        0 => drain(data, Model::Static(&QuantizedGaussian::reference(8192).unwrap())),
         1 => drain(
             data,
-            &mut Categorical::from_frequencies(&[7, 0, 1, 1 << 20, 0, 3]).unwrap(),
-            false,
+            Model::Static(&Categorical::from_frequencies(&[7, 0, 1, 1 << 20, 0, 3]).unwrap()),
         ),
-        2 => drain(data, &mut Adaptive::new(300).unwrap(), true),
-        3 => drain(data, &mut Uniform::new(1 + usize::from(selector)).unwrap(), false),
+        2 => drain(data, Model::Adaptive(&mut Adaptive::new(300).unwrap())),
+        3 => drain(
+            data,
+            Model::Static(&Uniform::new(1 + usize::from(selector)).unwrap()),
+        ),
         _ => {
             let weights: Vec<f64> = (0..70_000).map(|i| 1.0 / (1.0 + f64::from(i))).collect();
-            drain(data, &mut Categorical::from_weights(&weights, 24).unwrap(), false)
+            drain(
+                data,
+                Model::Static(&Categorical::from_weights(&weights, 24).unwrap()),
+            )
         }
     };
 }

@@ -2,7 +2,8 @@
 
 use half::{bf16, f16};
 use sae_arith::{
-    Adaptive, Binary, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder, RangeEncoder, Uniform,
+    Adaptive, AdaptiveModel, Binary, Categorical, ProbabilityModel, QuantizedGaussian, RangeDecoder,
+    RangeEncoder, Uniform,
 };
 
 use crate::error::{ContainerError, Result, Section};
@@ -198,7 +199,7 @@ impl EntropyModel {
         match self {
             Self::Static(m) => m.alphabet_size(),
             Self::Uniform(m) => m.alphabet_size(),
-            Self::Adaptive(m) => m.alphabet_size(),
+            Self::Adaptive(m) => m.current().alphabet_size(),
         }
     }
 }

@@ -33,15 +33,17 @@ fn check(selector: &dyn SparseSelector, lambda: f64, seed: u64) {
     let h = 1e-6;
     let mut checked = 0;
     for k in 0..4 {
-        for (is_bias, analytic) in [(false, &grads.weights[k]), (true, &grads.biases[k])] {
+        let layer = grads.as_array()[k];
+        for (is_bias, analytic) in [(false, &layer.weight), (true, &layer.bias)] {
             let analytic = analytic.flatten_all().unwrap().to_vec1::<f64>().unwrap();
             for (i, &g) in analytic.iter().enumerate() {
                 let at = |delta: f64| {
                     let mut m = model.deep_copy().unwrap();
+                    let layer = m.layers.as_array_mut().into_iter().nth(k).unwrap();
                     let target = if is_bias {
-                        &mut m.biases[k]
+                        &mut layer.bias
                     } else {
-                        &mut m.weights[k]
+                        &mut layer.weight
                     };
                     *target = nudged(target, i, delta);
                     objective(&m, &x, lambda, selector)
@@ -82,10 +84,10 @@ fn relu_derivative_at_zero_is_zero() {
     let arch = Architecture::new(1, 1, 1).unwrap();
     let mut model = Autoencoder::new_with_dtype(arch, &Device::Cpu, 0, DType::F64).unwrap();
     let dev = Device::Cpu;
-    model.weights[0] = Tensor::new(&[[1.0f64]], &dev).unwrap();
-    model.biases[0] = Tensor::new(&[-1.0f64], &dev).unwrap();
+    model.layers.encoder_hidden.weight = Tensor::new(&[[1.0f64]], &dev).unwrap();
+    model.layers.encoder_hidden.bias = Tensor::new(&[-1.0f64], &dev).unwrap();
     let x = Tensor::new(&[[1.0f64]], &dev).unwrap(); // pre-activation 1 - 1 = 0
     let grads = model.step(&x, 0.0, &Identity, true).unwrap().1.unwrap();
-    assert_eq!(grads.weights[0].to_vec2::<f64>().unwrap(), [[0.0]]);
-    assert_eq!(grads.biases[0].to_vec1::<f64>().unwrap(), [0.0]);
+    assert_eq!(grads.encoder_hidden.weight.to_vec2::<f64>().unwrap(), [[0.0]]);
+    assert_eq!(grads.encoder_hidden.bias.to_vec1::<f64>().unwrap(), [0.0]);
 }

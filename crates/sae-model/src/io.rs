@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::arch::Architecture;
 use crate::error::{ModelError, Result};
-use crate::network::Autoencoder;
+use crate::network::{Autoencoder, Dense, Layers};
 
 /// Tensor names in files, in layer order, as a PyTorch
 /// `encoder = nn.Sequential(Linear(n, m), ReLU(), Linear(m, l), ReLU())` and
@@ -53,10 +53,10 @@ type FileTensor = (&'static str, Vec<usize>, Vec<u8>);
 
 fn file_tensors(model: &Autoencoder) -> Result<Vec<FileTensor>> {
     let mut out = Vec::with_capacity(8);
-    for (k, (w_name, b_name)) in TENSOR_NAMES.iter().enumerate() {
-        let w = model.weights[k].t()?.contiguous()?;
+    for ((w_name, b_name), layer) in TENSOR_NAMES.iter().zip(model.layers.as_array()) {
+        let w = layer.weight.t()?.contiguous()?;
         out.push((*w_name, w.dims().to_vec(), tensor_bytes(&w)?));
-        let b = &model.biases[k];
+        let b = &layer.bias;
         out.push((*b_name, b.dims().to_vec(), tensor_bytes(b)?));
     }
     Ok(out)
@@ -213,24 +213,23 @@ impl Autoencoder {
             };
             Ok(t)
         };
-        let mut weights = Vec::with_capacity(4);
-        let mut biases = Vec::with_capacity(4);
-        for (k, (fan_in, fan_out)) in arch.layers().into_iter().enumerate() {
-            let (w_name, b_name) = TENSOR_NAMES[k];
-            weights.push(load(w_name, &[fan_out, fan_in])?.t()?.contiguous()?);
-            biases.push(load(b_name, &[fan_out])?);
+        let mut layers = Vec::with_capacity(4);
+        for ((fan_in, fan_out), (w_name, b_name)) in arch.layers().into_iter().zip(TENSOR_NAMES) {
+            layers.push(Dense {
+                weight: load(w_name, &[fan_out, fan_in])?.t()?.contiguous()?,
+                bias: load(b_name, &[fan_out])?,
+            });
         }
-        let dtype = weights[0].dtype();
-        if weights.iter().chain(&biases).any(|t| t.dtype() != dtype) {
+        let dtype = layers[0].weight.dtype();
+        if layers
+            .iter()
+            .any(|l| l.weight.dtype() != dtype || l.bias.dtype() != dtype)
+        {
             return Err(ModelError::BadWeights {
                 reason: "tensors mix f32 and f64".into(),
             });
         }
-        let model = Self::from_parts(
-            arch,
-            weights.try_into().expect("four layers"),
-            biases.try_into().expect("four layers"),
-        )?;
+        let model = Self::from_parts(arch, Layers::new(layers.try_into().expect("four layers")))?;
         if let Some(stored) = meta.get("fingerprint")
             && *stored != hex(&model.fingerprint()?)
         {

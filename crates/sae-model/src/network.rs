@@ -6,8 +6,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::arch::Architecture;
 use crate::error::{ModelError, Result};
-use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
 use crate::fused::relu_backward;
+use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
 use crate::selector::SparseSelector;
 
 /// The nonzero entries of one latent: sorted indices and their values.
@@ -84,10 +84,8 @@ impl SparseCode {
 pub struct Autoencoder {
     arch: Architecture,
     device: Device,
-    /// `weights[k]` has shape `(fan_in, fan_out)` of layer `k`.
-    pub(crate) weights: [Tensor; 4],
-    /// `biases[k]` has shape `(fan_out,)`.
-    pub(crate) biases: [Tensor; 4],
+    /// The four layers, by name.
+    pub(crate) layers: Layers<Dense>,
     /// Rows per matrix product in the slice-based inference methods.
     block_rows: usize,
 }
@@ -126,11 +124,99 @@ pub struct StepStats {
     pub nnz: f64,
 }
 
-/// Gradients of the four weights and biases.
-pub(crate) struct Gradients {
-    pub weights: [Tensor; 4],
-    pub biases: [Tensor; 4],
+/// One fully connected layer, `x·W + b` for a batch of row vectors `x`.
+///
+/// `W` is held as `(fan_in, fan_out)`, so that a batch multiplies from the
+/// left; files store it as PyTorch's `(out, in)`.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
 }
+
+impl Dense {
+    /// The weight matrix, `(fan_in, fan_out)`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The bias, `(fan_out,)`.
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
+    /// `activation(x·W + b)` and its count of positive outputs, bias and ReLU fused on the CPU.
+    pub(crate) fn forward(&self, x: &Tensor, relu: bool) -> candle_core::Result<(Tensor, u64)> {
+        bias_activation(x.matmul(&self.weight)?, &self.bias, relu)
+    }
+
+    fn deep_copy(&self) -> candle_core::Result<Self> {
+        Ok(Self {
+            weight: self.weight.copy()?,
+            bias: self.bias.copy()?,
+        })
+    }
+}
+
+/// The network's four layers by name: `n -> m -> l -> m -> n`.
+///
+/// The same shape holds the gradients of a training step.
+#[derive(Debug, Clone)]
+pub struct Layers<T> {
+    /// `n -> m`, then ReLU.
+    pub encoder_hidden: T,
+    /// `m -> l`, then ReLU: its output is the latent.
+    pub encoder_latent: T,
+    /// `l -> m`, then ReLU.
+    pub decoder_hidden: T,
+    /// `m -> n`, linear: the reconstruction.
+    pub decoder_output: T,
+}
+
+impl<T> Layers<T> {
+    /// The layers from an array in network order.
+    pub fn new([encoder_hidden, encoder_latent, decoder_hidden, decoder_output]: [T; 4]) -> Self {
+        Self {
+            encoder_hidden,
+            encoder_latent,
+            decoder_hidden,
+            decoder_output,
+        }
+    }
+
+    /// The layers in network order.
+    pub fn as_array(&self) -> [&T; 4] {
+        [
+            &self.encoder_hidden,
+            &self.encoder_latent,
+            &self.decoder_hidden,
+            &self.decoder_output,
+        ]
+    }
+
+    /// The layers in network order, mutably.
+    pub fn as_array_mut(&mut self) -> [&mut T; 4] {
+        [
+            &mut self.encoder_hidden,
+            &mut self.encoder_latent,
+            &mut self.decoder_hidden,
+            &mut self.decoder_output,
+        ]
+    }
+
+    /// Each layer through `f`, in network order.
+    pub fn try_map<U, E>(&self, mut f: impl FnMut(&T) -> Result<U, E>) -> Result<Layers<U>, E> {
+        Ok(Layers {
+            encoder_hidden: f(&self.encoder_hidden)?,
+            encoder_latent: f(&self.encoder_latent)?,
+            decoder_hidden: f(&self.decoder_hidden)?,
+            decoder_output: f(&self.decoder_output)?,
+        })
+    }
+}
+
+/// Gradients of the four layers' weights and biases.
+pub(crate) type Gradients = Layers<Dense>;
 
 impl Autoencoder {
     /// A network with seeded random weights, initialised like PyTorch's
@@ -154,43 +240,42 @@ impl Autoencoder {
         let mut uniform = |count: usize, bound: f64| -> Vec<f64> {
             (0..count).map(|_| rng.random_range(-bound..bound)).collect()
         };
-        let mut weights = Vec::with_capacity(4);
-        let mut biases = Vec::with_capacity(4);
+        let mut layers = Vec::with_capacity(4);
         for (fan_in, fan_out) in arch.layers() {
             let bound = 1.0 / (fan_in as f64).sqrt();
             let w = Tensor::from_vec(uniform(fan_in * fan_out, bound), (fan_in, fan_out), device)?;
             let b = Tensor::from_vec(uniform(fan_out, bound), fan_out, device)?;
-            weights.push(w.to_dtype(dtype)?);
-            biases.push(b.to_dtype(dtype)?);
+            layers.push(Dense {
+                weight: w.to_dtype(dtype)?,
+                bias: b.to_dtype(dtype)?,
+            });
         }
         Ok(Self {
             arch,
             device: device.clone(),
-            weights: weights.try_into().expect("four layers"),
-            biases: biases.try_into().expect("four layers"),
+            layers: Layers::new(layers.try_into().expect("four layers")),
             block_rows: DEFAULT_BLOCK_ROWS,
         })
     }
 
     /// Builds a network from explicit `(fan_in, fan_out)` weights and biases.
-    pub(crate) fn from_parts(arch: Architecture, weights: [Tensor; 4], biases: [Tensor; 4]) -> Result<Self> {
-        for (k, (fan_in, fan_out)) in arch.layers().into_iter().enumerate() {
-            if weights[k].dims() != [fan_in, fan_out] || biases[k].dims() != [fan_out] {
+    pub(crate) fn from_parts(arch: Architecture, layers: Layers<Dense>) -> Result<Self> {
+        for (k, ((fan_in, fan_out), layer)) in arch.layers().into_iter().zip(layers.as_array()).enumerate() {
+            if layer.weight.dims() != [fan_in, fan_out] || layer.bias.dims() != [fan_out] {
                 return Err(ModelError::BadWeights {
                     reason: format!(
                         "layer {k} has weight {:?} and bias {:?}, expected ({fan_in}, {fan_out}) and ({fan_out})",
-                        weights[k].dims(),
-                        biases[k].dims()
+                        layer.weight.dims(),
+                        layer.bias.dims()
                     ),
                 });
             }
         }
-        let device = weights[0].device().clone();
+        let device = layers.encoder_hidden.weight.device().clone();
         Ok(Self {
             arch,
             device,
-            weights,
-            biases,
+            layers,
             block_rows: DEFAULT_BLOCK_ROWS,
         })
     }
@@ -207,23 +292,15 @@ impl Autoencoder {
 
     /// The dtype the network computes in.
     pub fn dtype(&self) -> DType {
-        self.weights[0].dtype()
+        self.layers.encoder_hidden.weight.dtype()
     }
 
     /// A deep copy (tensors are shared by `clone`, and training updates them in place).
     pub fn deep_copy(&self) -> Result<Self> {
-        let copy = |ts: &[Tensor; 4]| -> Result<[Tensor; 4]> {
-            let v = ts
-                .iter()
-                .map(|t| t.copy())
-                .collect::<candle_core::Result<Vec<_>>>()?;
-            Ok(v.try_into().expect("four layers"))
-        };
         Ok(Self {
             arch: self.arch,
             device: self.device.clone(),
-            weights: copy(&self.weights)?,
-            biases: copy(&self.biases)?,
+            layers: self.layers.try_map(Dense::deep_copy)?,
             block_rows: self.block_rows,
         })
     }
@@ -245,9 +322,9 @@ impl Autoencoder {
         self.block_rows = rows.max(MIN_BLOCK_ROWS);
     }
 
-    /// `activation(x·W_k + b_k)` and its positive count, bias and ReLU fused on the CPU.
-    pub(crate) fn layer(&self, k: usize, x: &Tensor) -> candle_core::Result<(Tensor, u64)> {
-        bias_activation(x.matmul(&self.weights[k])?, &self.biases[k], k < 3)
+    /// The four layers, by name.
+    pub fn layers(&self) -> &Layers<Dense> {
+        &self.layers
     }
 
     /// A batch tensor from row-major samples of length `n`, checked.
@@ -272,14 +349,14 @@ impl Autoencoder {
     /// One matrix product per layer over the whole batch: fastest, but the
     /// last bits may depend on the batch size; the slice-based methods do not.
     pub fn encode(&self, x: &Tensor) -> Result<Tensor> {
-        let (h0, _) = self.layer(0, x)?;
-        Ok(self.layer(1, &h0)?.0)
+        let (h0, _) = self.layers.encoder_hidden.forward(x, true)?;
+        Ok(self.layers.encoder_latent.forward(&h0, true)?.0)
     }
 
     /// The reconstructions `d(z)` of a batch of dense latents `(batch, l)`.
     pub fn decode(&self, z: &Tensor) -> Result<Tensor> {
-        let (h2, _) = self.layer(2, z)?;
-        Ok(self.layer(3, &h2)?.0)
+        let (h2, _) = self.layers.decoder_hidden.forward(z, true)?;
+        Ok(self.layers.decoder_output.forward(&h2, false)?.0)
     }
 
     /// Encodes row-major samples and keeps the entries above `threshold`.
@@ -353,7 +430,10 @@ impl Autoencoder {
     /// Decodes up to `block_rows` codes into a tensor of at least [`MIN_BLOCK_ROWS`] rows.
     fn decode_sparse_block(&self, codes: &[SparseCode]) -> Result<Tensor> {
         let rows = codes.len().max(MIN_BLOCK_ROWS);
-        let (w, bias) = (&self.weights[2], &self.biases[2]);
+        let (w, bias) = (
+            &self.layers.decoder_hidden.weight,
+            &self.layers.decoder_hidden.bias,
+        );
         let h2 = if sparse_layer_fusable(w, bias) {
             let parts: Vec<(&[u32], &[f32])> = codes
                 .iter()
@@ -363,7 +443,7 @@ impl Autoencoder {
         } else {
             self.sparse_layer_by_gather(codes, rows)?
         };
-        Ok(self.layer(3, &h2)?.0)
+        Ok(self.layers.decoder_output.forward(&h2, false)?.0)
     }
 
     /// The sparse first decoder layer from tensor operations (non-CPU devices).
@@ -386,12 +466,15 @@ impl Autoencoder {
             let picked_rows = Tensor::from_vec(picked_rows, nnz, &self.device)?;
             let owners = Tensor::from_vec(owners, nnz, &self.device)?;
             let values = Tensor::from_vec(values, (nnz, 1), &self.device)?.to_dtype(dtype)?;
-            let picked = self.weights[2]
+            let picked = self
+                .layers
+                .decoder_hidden
+                .weight
                 .index_select(&picked_rows, 0)?
                 .broadcast_mul(&values)?;
             zeros.index_add(&owners, &picked, 0)?
         };
-        Ok(bias_activation(pre, &self.biases[2], true)?.0)
+        Ok(bias_activation(pre, &self.layers.decoder_hidden.bias, true)?.0)
     }
 
     /// `d(e(x))` for row-major samples, bit-identical however they are batched.
@@ -413,10 +496,10 @@ impl Autoencoder {
 
     /// Forward pass keeping what the backward pass needs.
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Activations> {
-        let (h0, _) = self.layer(0, x)?;
-        let (z, active) = self.layer(1, &h0)?;
-        let (h2, _) = self.layer(2, &z)?;
-        let (y, _) = self.layer(3, &h2)?;
+        let (h0, _) = self.layers.encoder_hidden.forward(x, true)?;
+        let (z, active) = self.layers.encoder_latent.forward(&h0, true)?;
+        let (h2, _) = self.layers.decoder_hidden.forward(&z, true)?;
+        let (y, _) = self.layers.decoder_output.forward(&h2, false)?;
         Ok(Activations { h0, z, h2, y, active })
     }
 
@@ -450,23 +533,21 @@ impl Autoencoder {
         }
         let gw3 = act.h2.t()?.matmul(&dy)?;
         let gb3 = column_sums(&dy)?;
-        let da2 = relu_backward(dy.matmul(&self.weights[3].t()?)?, &act.h2)?;
+        let da2 = relu_backward(dy.matmul(&self.layers.decoder_output.weight.t()?)?, &act.h2)?;
         let gw2 = act.z.t()?.matmul(&da2)?;
         let gb2 = column_sums(&da2)?;
-        let mut dz = da2.matmul(&self.weights[2].t()?)?;
+        let mut dz = da2.matmul(&self.layers.decoder_hidden.weight.t()?)?;
         if lambda != 0.0 {
             dz = add_scaled(dz, &subgradient, lambda / b)?;
         }
         let da1 = relu_backward(dz, &act.z)?;
         let gw1 = act.h0.t()?.matmul(&da1)?;
         let gb1 = column_sums(&da1)?;
-        let da0 = relu_backward(da1.matmul(&self.weights[1].t()?)?, &act.h0)?;
+        let da0 = relu_backward(da1.matmul(&self.layers.encoder_latent.weight.t()?)?, &act.h0)?;
         let gw0 = x.t()?.matmul(&da0)?;
         let gb0 = column_sums(&da0)?;
-        let grads = Gradients {
-            weights: [gw0, gw1, gw2, gw3],
-            biases: [gb0, gb1, gb2, gb3],
-        };
+        let dense = |weight, bias| Dense { weight, bias };
+        let grads = Gradients::new([dense(gw0, gb0), dense(gw1, gb1), dense(gw2, gb2), dense(gw3, gb3)]);
         Ok((stats, Some(grads)))
     }
 

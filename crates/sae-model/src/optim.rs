@@ -47,9 +47,10 @@ impl Adam {
     /// Fresh (zero) moments for `model`'s parameters.
     pub fn new(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
         let moments = model
-            .weights
-            .iter()
-            .chain(&model.biases)
+            .layers
+            .as_array()
+            .into_iter()
+            .flat_map(|layer| [&layer.weight, &layer.bias])
             .map(Moments::for_param)
             .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Self {
@@ -77,8 +78,15 @@ impl Adam {
             bias1: 1.0 - self.config.beta1.powi(t),
             bias2: 1.0 - self.config.beta2.powi(t),
         };
-        let params = model.weights.iter_mut().chain(model.biases.iter_mut());
-        let grads = grads.weights.iter().chain(&grads.biases);
+        let params = model
+            .layers
+            .as_array_mut()
+            .into_iter()
+            .flat_map(|layer| [&mut layer.weight, &mut layer.bias]);
+        let grads = grads
+            .as_array()
+            .into_iter()
+            .flat_map(|layer| [&layer.weight, &layer.bias]);
         for ((param, grad), moments) in params.zip(grads).zip(&mut self.moments) {
             adam_update(param, grad, moments, step)?;
         }

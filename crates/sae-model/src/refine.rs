@@ -204,9 +204,9 @@ impl Autoencoder {
     ) -> Result<State> {
         let rows = steps.len();
         // ∇ of ‖d(z) − x‖² through the output layer and the hidden ReLU, plus λ.
-        let dh2 = (&state.residual * 2.0)?.matmul(&self.weights[3].t()?)?;
+        let dh2 = (&state.residual * 2.0)?.matmul(&self.layers.decoder_output.weight.t()?)?;
         let da2 = (dh2 * state.h2.gt(&state.h2.zeros_like()?)?.to_dtype(self.dtype())?)?;
-        let gradient = (da2.matmul(&self.weights[2].t()?)? + lambda)?;
+        let gradient = (da2.matmul(&self.layers.decoder_hidden.weight.t()?)? + lambda)?;
         let step = Tensor::from_vec(steps.to_vec(), (rows, 1), self.device())?.to_dtype(self.dtype())?;
         let candidate = project((&state.z - gradient.broadcast_mul(&step)?)?)?;
         let moved = (&candidate - &state.z)?
@@ -231,8 +231,8 @@ impl Autoencoder {
 
     /// The decoder's activations, residuals and per-row objectives at latents `z`.
     fn state_at(&self, z: Tensor, x: &Tensor, lambda: f64) -> Result<State> {
-        let (h2, _) = self.layer(2, &z)?;
-        let (y, _) = self.layer(3, &h2)?;
+        let (h2, _) = self.layers.decoder_hidden.forward(&z, true)?;
+        let (y, _) = self.layers.decoder_output.forward(&h2, false)?;
         let residual = (y - x)?;
         let squared = residual.sqr()?.sum(1)?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
         let l1 = z.sum(1)?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
@@ -263,8 +263,8 @@ impl Autoencoder {
     /// An upper bound on the Lipschitz constant of `z ↦ ∇‖d(z) − x‖²`:
     /// `2‖W₂‖²‖W₃‖²` (ReLU gates can only shrink it), spectral norms by power iteration.
     fn decoder_lipschitz_bound(&self) -> Result<f64> {
-        let norm2 = spectral_norm(&self.weights[2])?;
-        let norm3 = spectral_norm(&self.weights[3])?;
+        let norm2 = spectral_norm(&self.layers.decoder_hidden.weight)?;
+        let norm3 = spectral_norm(&self.layers.decoder_output.weight)?;
         Ok((2.0 * norm2 * norm2 * norm3 * norm3).max(f64::MIN_POSITIVE))
     }
 }

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::{ModelError, Result};
 use crate::io::ModelInfo;
 use crate::network::Autoencoder;
-use crate::optim::{AdamConfig, Adam};
+use crate::optim::{Adam, AdamConfig};
 use crate::selector::SparseSelector;
 
 /// How the penalty weight λ evolves during training.

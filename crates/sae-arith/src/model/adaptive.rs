@@ -1,6 +1,6 @@
 //! An adaptive categorical model that learns symbol frequencies as it codes.
 
-use super::{Interval, MAX_TOTAL, ProbabilityModel};
+use super::{AdaptiveModel, Interval, MAX_TOTAL, ProbabilityModel};
 use crate::ModelError;
 
 /// Frequencies that follow the data: each coded symbol gains `increment`.
@@ -13,14 +13,25 @@ use crate::ModelError;
 /// Encoder and decoder must start from identically configured models and see
 /// the same symbols; drive them with `encode_adaptive` / `decode_adaptive`.
 ///
+/// It is an [`AdaptiveModel`], not a [`ProbabilityModel`]: coding under it
+/// with the static `encode`/`decode` (which would skip the update and
+/// desynchronise the decoder) does not compile.
+///
 /// ```
-/// use sae_arith::{Adaptive, ProbabilityModel};
+/// use sae_arith::{Adaptive, AdaptiveModel, ProbabilityModel};
 ///
 /// let mut model = Adaptive::new(4)?;
-/// let before = model.probability(2);
+/// let before = model.current().probability(2);
 /// model.update(2);
-/// assert!(model.probability(2) > before);
+/// assert!(model.current().probability(2) > before);
 /// # Ok::<(), sae_arith::ModelError>(())
+/// ```
+///
+/// ```compile_fail
+/// use sae_arith::{Adaptive, RangeEncoder};
+///
+/// let model = Adaptive::new(4).unwrap();
+/// RangeEncoder::new().encode(2, &model).unwrap(); // an adaptive model is not static
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Adaptive {
@@ -129,25 +140,29 @@ impl Adaptive {
     }
 }
 
-impl ProbabilityModel for Adaptive {
+/// An [`Adaptive`] model's distribution as it stands, to code one symbol under.
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a>(&'a Adaptive);
+
+impl ProbabilityModel for Current<'_> {
     fn alphabet_size(&self) -> usize {
-        self.counts.len()
+        self.0.counts.len()
     }
 
     fn total(&self) -> u32 {
-        self.total
+        self.0.total
     }
 
     fn interval(&self, symbol: usize) -> Option<Interval> {
-        let width = *self.counts.get(symbol)?;
+        let width = *self.0.counts.get(symbol)?;
         Some(Interval {
-            start: self.prefix_sum(symbol),
+            start: self.0.prefix_sum(symbol),
             width,
         })
     }
 
     fn symbol_at(&self, target: u32) -> (usize, Interval) {
-        let n = self.counts.len();
+        let n = self.0.counts.len();
         let mut pos = 0;
         let mut rest = target;
         let mut step = if n == 0 {
@@ -157,9 +172,9 @@ impl ProbabilityModel for Adaptive {
         };
         while step > 0 {
             let next = pos + step;
-            if next <= n && self.tree[next] <= rest {
+            if next <= n && self.0.tree[next] <= rest {
                 pos = next;
-                rest -= self.tree[next];
+                rest -= self.0.tree[next];
             }
             step >>= 1;
         }
@@ -169,15 +184,21 @@ impl ProbabilityModel for Adaptive {
         let start = if symbol == pos {
             start
         } else {
-            self.prefix_sum(symbol)
+            self.0.prefix_sum(symbol)
         };
         (
             symbol,
             Interval {
                 start,
-                width: self.counts[symbol],
+                width: self.0.counts[symbol],
             },
         )
+    }
+}
+
+impl AdaptiveModel for Adaptive {
+    fn current(&self) -> impl ProbabilityModel + '_ {
+        Current(self)
     }
 
     fn update(&mut self, symbol: usize) {
@@ -208,16 +229,16 @@ mod tests {
             m.update(s);
             let mut next = 0;
             for sym in 0..7 {
-                let iv = m.interval(sym).unwrap();
+                let iv = m.current().interval(sym).unwrap();
                 assert_eq!(iv.start, next);
                 assert!(iv.width >= 1);
                 next += iv.width;
                 for t in iv.start..iv.start + iv.width {
-                    assert_eq!(m.symbol_at(t), (sym, iv));
+                    assert_eq!(m.current().symbol_at(t), (sym, iv));
                 }
             }
-            assert_eq!(next, m.total());
-            assert!(m.total() <= 64);
+            assert_eq!(next, m.current().total());
+            assert!(m.current().total() <= 64);
         }
     }
 

@@ -12,7 +12,7 @@ mod gaussian;
 mod quantize;
 mod uniform;
 
-pub use adaptive::Adaptive;
+pub use adaptive::{Adaptive, Current};
 pub use binary::Binary;
 pub use categorical::Categorical;
 pub use gaussian::QuantizedGaussian;
@@ -49,8 +49,9 @@ pub struct Interval {
 /// never a panic or undefined behaviour), but a model that breaks the contract
 /// can still make a stream that decodes to other symbols.
 ///
-/// Adaptive models override [`update`](Self::update); encoder and decoder call
-/// it after each symbol when driven through `encode_adaptive` / `decode_adaptive`.
+/// A model whose frequencies change as it codes is an [`AdaptiveModel`]
+/// instead: a separate trait, so that it cannot be passed where a static
+/// model is expected.
 ///
 /// ```
 /// use sae_arith::{Interval, ProbabilityModel};
@@ -92,11 +93,6 @@ pub trait ProbabilityModel {
     /// Only called with `target < total()`.
     fn symbol_at(&self, target: u32) -> (usize, Interval);
 
-    /// Adapts the model after `symbol` was coded. Static models do nothing.
-    fn update(&mut self, symbol: usize) {
-        let _ = symbol;
-    }
-
     /// The quantised probability of `symbol` (0 outside the alphabet).
     fn probability(&self, symbol: usize) -> f64 {
         self.interval(symbol)
@@ -107,6 +103,17 @@ pub trait ProbabilityModel {
     fn code_length_bits(&self, symbol: usize) -> f64 {
         -self.probability(symbol).log2()
     }
+}
+
+/// A model that adapts to the symbols it codes: encoder and decoder code each
+/// symbol under [`current`](Self::current), then call [`update`](Self::update)
+/// with it (`encode_adaptive` / `decode_adaptive` do both).
+pub trait AdaptiveModel {
+    /// The distribution as it stands, to code the next symbol under.
+    fn current(&self) -> impl ProbabilityModel + '_;
+
+    /// Adapts the model after `symbol` was coded (symbols outside the alphabet are ignored).
+    fn update(&mut self, symbol: usize);
 }
 
 /// Ideal code length in bits of `symbols` under a static `model`, `Σ -log2 p(s)`.
