@@ -8,7 +8,8 @@
 //! * [`sae_arith`]: the standalone arithmetic (range) coder and its probability models.
 //! * [`sae_container`]: the versioned, checksummed file format for sparse latents.
 //! * [`sae_model`]: the sparse overcomplete autoencoder in candle, its training and inference.
-//! * [`sae_sas`]: small-angle scattering images as sasmodels computes them, and data loaders.
+//! * [`sae_io`] (also as [`io`]): `.npy`, raw f32 and IDX arrays in and out.
+//! * [`sae_sas`] (feature `sas`, on by default): small-angle scattering images as sasmodels computes them.
 //!
 //! ```
 //! use sae_codec::sae_arith::{QuantizedGaussian, RangeDecoder, RangeEncoder};
@@ -51,8 +52,17 @@ pub use sae_model::{
 
 pub use sae_arith;
 pub use sae_container;
+pub use sae_io;
 pub use sae_model;
+#[cfg(feature = "sas")]
 pub use sae_sas;
+
+/// Arrays in and out: `.npy`, raw f32, MNIST IDX (the `sae-io` crate).
+pub mod io {
+    pub use sae_io::{
+        Array, Idx, IoError, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32,
+    };
+}
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[doc = include_str!("../README.md")]

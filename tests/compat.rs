@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use sae_codec::sae_sas::loaders::read_npy;
+use sae_codec::io::read_npy;
 use sae_codec::{Codec, IndexCoding, ValueCoding, keys};
 
 fn data(name: &str) -> PathBuf {

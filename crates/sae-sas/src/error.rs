@@ -39,12 +39,6 @@ pub enum SasError {
         /// What is wrong.
         reason: String,
     },
-    /// Data does not have the shape asked for.
-    #[error("shape mismatch: {reason}")]
-    Shape {
-        /// What does not match.
-        reason: String,
-    },
 }
 
 /// Shorthand for results of this crate.

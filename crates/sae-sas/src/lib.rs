@@ -6,7 +6,6 @@ mod dataset;
 mod detector;
 mod dispersion;
 mod error;
-pub mod loaders;
 mod scatterer;
 mod shape;
 mod sidecar;

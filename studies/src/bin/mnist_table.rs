@@ -26,10 +26,10 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use sae_codec::io::read_idx;
 use sae_codec::sae_container::{ContainerReader, Transform};
 use sae_codec::sae_model::candle_core::{D, Device, Tensor};
 use sae_codec::sae_model::{LambdaControl, LrSchedule, TrainConfig};
-use sae_codec::sae_sas::loaders::read_idx;
 use sae_codec::{Codec, CodecConfig, Metrics, Summary};
 use serde_json::{Value, json};
 

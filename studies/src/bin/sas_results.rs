@@ -26,9 +26,9 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use sae_codec::io::read_raw_f32;
 use sae_codec::sae_container::{ContainerReader, Transform};
 use sae_codec::sae_model::{LambdaControl, Refinement, TrainConfig};
-use sae_codec::sae_sas::loaders::read_raw_f32;
 use sae_codec::sae_sas::{DatasetConfig, Detector};
 use sae_codec::{Codec, CodecConfig, ComputeDevice, IndexFormat, Metrics, Preset, Selector, ValueFormat};
 use serde_json::{Value, json};

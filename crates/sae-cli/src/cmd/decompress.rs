@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use sae_codec::ComputeDevice;
-use sae_codec::sae_sas::loaders::{Array, write_npy};
+use sae_codec::io::{Array, write_npy};
 
 use super::load_codec;
 

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use sae_codec::Metrics;
+use sae_codec::io::read_npy;
 use sae_codec::sae_container::ContainerReader;
-use sae_codec::sae_sas::loaders::read_npy;
 
 use super::read_images;
 

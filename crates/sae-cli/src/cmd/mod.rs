@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sae_codec::sae_sas::loaders::{Array, read_npy, read_raw_f32};
+use sae_codec::io::{Array, read_npy, read_raw_f32};
 use sae_codec::{Codec, ComputeDevice, IndexFormat, ValueFormat};
 
 pub mod compress;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use sae_codec::sae_sas::loaders::{Array, write_npy};
+use sae_codec::io::{Array, write_npy};
 use sae_codec::sae_sas::{DatasetConfig, Detector, ImageParams, Sidecar};
 
 #[derive(clap::Args)]

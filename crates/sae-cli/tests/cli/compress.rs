@@ -1,5 +1,5 @@
 use predicates::prelude::*;
-use sae_codec::sae_sas::loaders::{Array, write_npy};
+use sae_codec::io::{Array, write_npy};
 
 use crate::common::{compress, dir, eval_json, fails, ok, p, sae, shared};
 

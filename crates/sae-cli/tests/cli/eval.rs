@@ -1,4 +1,4 @@
-use sae_codec::sae_sas::loaders::read_npy;
+use sae_codec::io::read_npy;
 
 use crate::common::{dir, eval_json, ok, p, shared};
 

@@ -2,7 +2,10 @@
 //! little-endian f32 with a shape, and MNIST's IDX files (optionally gzipped).
 //!
 //! Every reader checks the declared shape against the bytes present and
-//! returns a typed error for bad files; none panics.
+//! returns a typed error for bad files; none panics. Generic I/O, apart from
+//! the SAS simulator: a codec user gets it without compiling the physics.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
@@ -10,7 +13,42 @@ use std::path::Path;
 
 use npyz::WriterBuilder;
 
-use crate::error::{Result, SasError};
+/// Everything that can go wrong reading or writing an array, and whose fault it is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// The file could not be opened, read or written (the machine).
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid array of its format (the file).
+    #[error("malformed {format} data: {reason}")]
+    Malformed {
+        /// `npy`, `idx`, …
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A shape does not match the values (the caller, or the file's header).
+    #[error("shape mismatch: {reason}")]
+    Shape {
+        /// What does not match.
+        reason: String,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = IoError> = std::result::Result<T, E>;
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// A dense f32 array in C order.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +64,7 @@ impl Array {
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
         let count = checked_count(&shape)?;
         if count != data.len() {
-            return Err(SasError::Shape {
+            return Err(IoError::Shape {
                 reason: format!("shape {shape:?} holds {count} values, data has {}", data.len()),
             });
         }
@@ -48,13 +86,13 @@ fn checked_count(shape: &[usize]) -> Result<usize> {
     shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| SasError::Shape {
+        .ok_or_else(|| IoError::Shape {
             reason: format!("shape {shape:?} overflows"),
         })
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> SasError {
-    SasError::Io {
+fn io_error(path: &Path, source: std::io::Error) -> IoError {
+    IoError::Io {
         path: path.display().to_string(),
         source,
     }
@@ -70,7 +108,7 @@ fn open(path: &Path) -> Result<BufReader<File>> {
 /// f64 values are rounded to f32.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<Array> {
     let path = path.as_ref();
-    let malformed = |reason: String| SasError::Malformed {
+    let malformed = |reason: String| IoError::Malformed {
         format: "npy",
         reason,
     };
@@ -124,12 +162,12 @@ pub fn read_raw_f32(path: impl AsRef<Path>, shape: &[usize]) -> Result<Array> {
     let path = path.as_ref();
     let expected = checked_count(shape)?
         .checked_mul(4)
-        .ok_or_else(|| SasError::Shape {
+        .ok_or_else(|| IoError::Shape {
             reason: format!("shape {shape:?} overflows"),
         })?;
     let len = std::fs::metadata(path).map_err(|e| io_error(path, e))?.len();
     if len != expected as u64 {
-        return Err(SasError::Shape {
+        return Err(IoError::Shape {
             reason: format!(
                 "{} holds {len} bytes; shape {shape:?} of f32 needs {expected}",
                 path.display()
@@ -169,7 +207,7 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx> {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut out)
-            .map_err(|e| SasError::Malformed {
+            .map_err(|e| IoError::Malformed {
                 format: "IDX (gzip)",
                 reason: e.to_string(),
             })?;
@@ -182,7 +220,7 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx> {
 
 /// Parses IDX bytes: magic `0 0 0x08 ndims`, big-endian `u32` dimensions, data.
 pub fn parse_idx(bytes: &[u8]) -> Result<Idx> {
-    let malformed = |reason: String| SasError::Malformed {
+    let malformed = |reason: String| IoError::Malformed {
         format: "IDX",
         reason,
     };

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use npyz::WriterBuilder;
-use sae_sas::SasError;
-use sae_sas::loaders::{Array, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32};
+use sae_io::IoError;
+use sae_io::{Array, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32};
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sae-sas-loaders-{}", std::process::id()));
@@ -41,7 +41,7 @@ fn npy_errors_are_typed() {
     std::fs::write(&path, b"\x93NUMPY garbage").unwrap();
     assert!(matches!(
         read_npy(&path),
-        Err(SasError::Malformed { format: "npy", .. })
+        Err(IoError::Malformed { format: "npy", .. })
     ));
     // Truncated data.
     let array = Array::new(vec![10], vec![1.0; 10]).unwrap();
@@ -60,8 +60,8 @@ fn npy_errors_are_typed() {
         .unwrap();
     w.extend([1, 2, 3]).unwrap();
     w.finish().unwrap();
-    assert!(matches!(read_npy(&ints), Err(SasError::Malformed { .. })));
-    assert!(matches!(read_npy(temp("missing.npy")), Err(SasError::Io { .. })));
+    assert!(matches!(read_npy(&ints), Err(IoError::Malformed { .. })));
+    assert!(matches!(read_npy(temp("missing.npy")), Err(IoError::Io { .. })));
 }
 
 #[test]
@@ -72,10 +72,7 @@ fn raw_f32_checks_the_shape() {
     assert_eq!(a.records(), 2);
     assert_eq!(a.record_len(), 3);
     assert_eq!(a.data[5], 6.0);
-    assert!(matches!(
-        read_raw_f32(&path, &[4, 2]),
-        Err(SasError::Shape { .. })
-    ));
+    assert!(matches!(read_raw_f32(&path, &[4, 2]), Err(IoError::Shape { .. })));
 }
 
 #[test]
@@ -100,7 +97,7 @@ fn idx_plain_and_gzipped() {
     assert!(parse_idx(&bytes[..bytes.len() - 1]).is_err());
     assert!(parse_idx(&[1, 2, 3]).is_err());
     std::fs::write(&path, [0x1f, 0x8b, 0, 1, 2]).unwrap();
-    assert!(matches!(read_idx(&path), Err(SasError::Malformed { .. })));
+    assert!(matches!(read_idx(&path), Err(IoError::Malformed { .. })));
 }
 
 #[test]
