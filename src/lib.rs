@@ -44,7 +44,8 @@ pub use transform::Transforms;
 
 // What a user needs to configure, train and inspect, in one namespace.
 pub use sae_container::{
-    ContainerError, Header, IndexCoding, IndexStatus, SizeReport, SparseLatent, Transform, ValueCoding,
+    ContainerError, ElementType, Header, IndexCoding, IndexStatus, SizeReport, SparseLatent, Transform,
+    ValueCoding,
 };
 pub use sae_model::{
     LambdaControl, LrSchedule, ModelError, Progress, Refinement, Selector, TrainConfig, TrainReport,

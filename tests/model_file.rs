@@ -1,0 +1,122 @@
+//! The model file's settings (`docs/model-file.md`): a file whose settings
+//! are missing, unreadable, from a newer release, or do not fit its network
+//! is refused as `CodecError::ModelFile`, never loaded as something else.
+//! Streams that end before their footer are refused too.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use sae_codec::{Codec, CodecError, ElementType, Header, keys};
+use safetensors::SafeTensors;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/v1.0-release")
+        .join(name)
+}
+
+/// A copy of `source` with its metadata passed through `edit`.
+fn rewrite(source: &Path, target: &Path, edit: impl FnOnce(&mut HashMap<String, String>)) {
+    let bytes = std::fs::read(source).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    let mut metadata = meta.metadata().clone().unwrap();
+    edit(&mut metadata);
+    let tensors = SafeTensors::deserialize(&bytes).unwrap();
+    let views: Vec<_> = tensors.tensors();
+    std::fs::write(target, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
+}
+
+#[test]
+fn bad_settings_are_model_file_errors() {
+    let dir = std::env::temp_dir().join(format!("sae-model-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.safetensors");
+    let codec = Codec::load(fixture("per-unit.safetensors")).unwrap();
+    codec.save(&good).unwrap();
+    let bad = dir.join("bad.safetensors");
+    let refused = |edit: &dyn Fn(&mut HashMap<String, String>), needle: &str| {
+        rewrite(&good, &bad, edit);
+        match Codec::load(&bad) {
+            Err(CodecError::ModelFile { reason }) => assert!(reason.contains(needle), "{reason}"),
+            other => panic!("{needle}: {other:?}"),
+        }
+    };
+    refused(&|m| drop(m.remove(keys::HEADER)), keys::HEADER);
+    refused(&|m| drop(m.insert(keys::HEADER.into(), "zz".into())), "not hex");
+    refused(
+        &|m| {
+            let h = m.get_mut(keys::HEADER).unwrap();
+            let last = h.pop().unwrap();
+            h.push(if last == '0' { '1' } else { '0' }); // the header's checksum
+        },
+        "not a valid header block",
+    );
+    refused(&|m| drop(m.insert(keys::VERSION.into(), "3".into())), "newer");
+    refused(
+        &|m| drop(m.insert(keys::THRESHOLD.into(), "-1".into())),
+        "threshold",
+    );
+    refused(
+        &|m| drop(m.insert("selector".into(), "w".into())),
+        "unknown selector",
+    );
+    // A header template for another network: the latent length differs.
+    let mut other = codec.header().clone();
+    other.latent_len += 1;
+    other.index_coding = sae_codec::IndexCoding::reference();
+    let hex: String = other
+        .to_bytes()
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    refused(
+        &move |m| drop(m.insert(keys::HEADER.into(), hex.clone())),
+        "latent length",
+    );
+    // A template whose fingerprint names other weights.
+    let mut foreign = codec.header().clone();
+    foreign.fingerprint.as_mut().unwrap().digest[0] ^= 1;
+    let hex: String = foreign
+        .to_bytes()
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    refused(
+        &move |m| drop(m.insert(keys::HEADER.into(), hex.clone())),
+        "fingerprint",
+    );
+    // Neither version's settings.
+    refused(
+        &|m| drop(m.remove(keys::VERSION).and(m.remove(keys::HEADER))),
+        "no codec settings",
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_header_block_with_bytes_after_it_is_refused() {
+    let header = Header::new(vec![8, 8], ElementType::F32, 64);
+    let mut bytes = header.to_bytes().unwrap();
+    assert_eq!(Header::from_bytes(&bytes).unwrap(), header);
+    bytes.push(0);
+    assert!(matches!(
+        Header::from_bytes(&bytes),
+        Err(sae_codec::ContainerError::TrailingBytes { count: 1, .. })
+    ));
+}
+
+#[test]
+fn a_stream_cut_before_its_footer_is_refused_not_shortened() {
+    let codec = Codec::load(fixture("gaps.safetensors")).unwrap();
+    let container = std::fs::read(fixture("gaps.sae")).unwrap();
+    // Keep the header and whole records, drop the footer: what a writer that died leaves.
+    let whole = codec.decompress_from(&container[..]).unwrap();
+    assert_eq!(whole.len(), 12 * 64);
+    let footer = 4 + 8 + 8 * 12 + 4 + 16;
+    match codec.decompress_from(&container[..container.len() - footer]) {
+        Err(CodecError::Unfinished { records: 12 }) => {}
+        other => panic!("{other:?}"),
+    }
+}
