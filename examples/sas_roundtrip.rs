@@ -124,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| network | ({hidden}, {latent}), λ = {lambda}, {} epochs on {device} |",
         report.epochs_run
     );
-    println!("| values | {values:?} |");
+    println!("| values | {values} |");
     println!("| training time | {train_seconds:.0} s |");
     println!("| test images | {} |", m.records);
     println!(
