@@ -274,11 +274,14 @@ impl Codec {
         let n = self.model.architecture().input;
         check_data(records, n)?;
         let mut writer = ContainerWriter::new(sink, self.header.clone())?;
-        for batch in records.chunks(BATCH * n) {
+        for (b, batch) in records.chunks(BATCH * n).enumerate() {
             let mut transformed = batch.to_vec();
             let mut scales = Vec::with_capacity(batch.len() / n);
-            for record in transformed.chunks_mut(n) {
-                scales.push(transform::forward(&self.header.transforms, record)?);
+            for (i, record) in transformed.chunks_mut(n).enumerate() {
+                let index = (b * BATCH + i) as u64;
+                let scale = transform::forward(&self.header.transforms, record)?;
+                check_encodable(index, record, scale)?;
+                scales.push(scale);
             }
             let mut codes = self.model.encode_sparse(&transformed, self.threshold)?;
             if let Some(refinement) = &self.refinement {
@@ -310,9 +313,32 @@ impl Codec {
     ///
     /// A container made with another model is refused
     /// ([`CodecError::ModelMismatch`]): its latents mean nothing to this one.
+    /// So is a damaged or unfinished one ([`CodecError::Unfinished`]); use
+    /// [`decompress_partial`](Self::decompress_partial) to recover what it holds.
     pub fn decompress(&self, bytes: &[u8]) -> Result<Vec<f32>> {
         let mut reader = self.reader(Cursor::new(bytes))?;
+        if let IndexStatus::Recovered { trailing_bytes } = *reader.status() {
+            return Err(CodecError::Unfinished {
+                records: reader.len() as u64,
+                lost_bytes: trailing_bytes,
+            });
+        }
         reader.records(0..reader.len())
+    }
+
+    /// Decompresses what a container holds, finished or not: every whole,
+    /// checksum-valid record of an unfinished or cut file, and what was lost.
+    pub fn decompress_partial(&self, bytes: &[u8]) -> Result<Partial> {
+        let mut reader = self.reader(Cursor::new(bytes))?;
+        let lost_bytes = match *reader.status() {
+            IndexStatus::Recovered { trailing_bytes } => Some(trailing_bytes),
+            _ => None,
+        };
+        Ok(Partial {
+            records: reader.len(),
+            data: reader.records(0..reader.len())?,
+            lost_bytes,
+        })
     }
 
     /// Decompresses a container read in order from `source` (a pipe, a
@@ -336,7 +362,10 @@ impl Codec {
         let count = index + batch.len() as u64;
         out.extend(self.decode_records(index, batch)?);
         if stream.finished() != Some(true) {
-            return Err(CodecError::Unfinished { records: count });
+            return Err(CodecError::Unfinished {
+                records: count,
+                lost_bytes: 0,
+            });
         }
         Ok(out)
     }
@@ -367,7 +396,9 @@ impl Codec {
         Ok(CodecReader { codec: self, reader })
     }
 
-    /// Refuses a container this codec cannot decode correctly.
+    /// Refuses a container this codec cannot decode correctly: another
+    /// model's, or one whose record shape, latent length or transforms differ
+    /// from the codec's (its codings may differ: a recode changes them).
     fn check_header(&self, header: &Header) -> Result<()> {
         let found = header.fingerprint.map(|f| f.digest);
         if found != Some(self.fingerprint()) {
@@ -375,6 +406,22 @@ impl Codec {
                 expected: hex(&self.fingerprint()),
                 found: found.map_or_else(|| "none".into(), |d| hex(&d)),
             });
+        }
+        let ours = &self.header;
+        let mismatch = |field, file: String, model: String| CodecError::HeaderMismatch { field, file, model };
+        if header.latent_len != ours.latent_len {
+            return Err(mismatch("latent length", header.latent_len.to_string(), ours.latent_len.to_string()));
+        }
+        if header.record_shape != ours.record_shape || header.element_type != ours.element_type {
+            return Err(mismatch(
+                "record shape",
+                format!("{:?} {}", header.record_shape, header.element_type),
+                format!("{:?} {}", ours.record_shape, ours.element_type),
+            ));
+        }
+        if header.transforms != ours.transforms {
+            let text = |t: &[Transform]| crate::Transforms(t.to_vec()).to_string();
+            return Err(mismatch("transforms", text(&header.transforms), text(&ours.transforms)));
         }
         Ok(())
     }
@@ -398,8 +445,13 @@ impl Codec {
         }
         let mut decoded = self.model.decode_sparse(&codes)?;
         let n = self.model.architecture().input;
-        for (record, scale) in decoded.chunks_mut(n).zip(scales) {
+        for (i, (record, scale)) in decoded.chunks_mut(n).zip(scales).enumerate() {
             transform::inverse(&self.header.transforms, record, scale)?;
+            if !record.iter().all(|v| v.is_finite()) {
+                return Err(CodecError::NonFiniteOutput {
+                    record: first + i as u64,
+                });
+            }
         }
         Ok(decoded)
     }
@@ -525,6 +577,37 @@ impl<R: Read + Seek> CodecReader<'_, R> {
         }
         Ok(out)
     }
+}
+
+/// What [`Codec::decompress_partial`] recovered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    /// The whole records, decompressed, concatenated.
+    pub data: Vec<f32>,
+    /// How many records that is.
+    pub records: usize,
+    /// `None` for a finished container (nothing lost); for an unfinished or
+    /// cut one, the bytes after the last whole record, which were lost.
+    pub lost_bytes: Option<u64>,
+}
+
+/// Refuses a record whose transformed values, or the per-record scale that
+/// brings them back, cannot be reconstructed as finite f32 values.
+fn check_encodable(index: u64, transformed: &[f32], scale: Option<f64>) -> Result<()> {
+    let overflow = |reason: String| CodecError::Overflow { record: index, reason };
+    if let Some(position) = transformed.iter().position(|v| !v.is_finite()) {
+        return Err(overflow(format!(
+            "its value {position} is not finite after the transforms"
+        )));
+    }
+    if let Some(s) = scale
+        && !(s.is_finite() && s <= f64::from(f32::MAX))
+    {
+        return Err(overflow(format!(
+            "its L2 norm {s:e} exceeds the largest f32, so its reconstruction would not be finite"
+        )));
+    }
+    Ok(())
 }
 
 /// Checks that loaded settings fit the loaded network.

@@ -49,6 +49,33 @@ pub enum CodecError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A container made with this codec's model disagrees with it on how
+    /// records are shaped or transformed (the container's fault: it was altered).
+    #[error("the container's {field} is {file}, this codec's is {model}")]
+    HeaderMismatch {
+        /// Which header field.
+        field: &'static str,
+        /// What the container says.
+        file: String,
+        /// What the codec says.
+        model: String,
+    },
+    /// A record decodes to NaN or an infinity: the weights or the file are
+    /// unusable, and no such output is ever returned.
+    #[error("record {record} decodes to a non-finite value")]
+    NonFiniteOutput {
+        /// The record's position in the container.
+        record: u64,
+    },
+    /// A record cannot be compressed so that it decodes to finite values in
+    /// f32 (the input's fault: its values are too large).
+    #[error("record {record} cannot be compressed: {reason}")]
+    Overflow {
+        /// The record's position in the input.
+        record: u64,
+        /// What overflows.
+        reason: String,
+    },
     /// A container record cannot be turned back into data (the container's fault).
     #[error("record {index}: {reason}")]
     CorruptRecord {
@@ -57,12 +84,18 @@ pub enum CodecError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A container read as a stream ended before its footer: its writer did
-    /// not finish, or the stream was cut (the file's fault).
-    #[error("the container ends after {records} records without its footer: the writer did not finish it")]
+    /// A container ends before its footer: its writer did not finish, or the
+    /// file was cut (the file's fault). [`Codec::decompress_partial`](crate::Codec::decompress_partial)
+    /// recovers the whole records.
+    #[error(
+        "the container is damaged or unfinished: it ends without its footer after {records} whole records{}",
+        if *lost_bytes > 0 { format!(" and {lost_bytes} bytes that are not a whole record") } else { String::new() }
+    )]
     Unfinished {
-        /// Whole records read before the end.
+        /// Whole records before the end.
         records: u64,
+        /// Bytes after the last whole record (0 when unknown, as for a stream).
+        lost_bytes: u64,
     },
     /// The file asks for something this version does not implement.
     #[error("{what} is not supported by this version")]
@@ -72,7 +105,7 @@ pub enum CodecError {
     },
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
 }
 
 impl CodecError {
@@ -84,3 +117,10 @@ impl CodecError {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = CodecError> = std::result::Result<T, E>;
+
+// By hand rather than `#[from]`: the message already shows the cause.
+impl From<std::io::Error> for CodecError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}

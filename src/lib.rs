@@ -34,7 +34,7 @@ mod metrics;
 mod preset;
 pub mod transform;
 
-pub use codec::{Codec, CodecConfig, CodecReader, keys};
+pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
 pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};

@@ -83,6 +83,12 @@ impl Metrics {
                 reconstruction.len()
             )));
         }
+        // NaN would vanish from maxima and poison means: refuse it.
+        for data in [original, reconstruction] {
+            if let Some(position) = data.iter().position(|v| !v.is_finite()) {
+                return Err(sae_model::ModelError::NonFinite { position }.into());
+            }
+        }
         let records = original.len() / record_len;
         let mut rel = Vec::with_capacity(records);
         let (mut sq_err, mut peak, mut max_abs) = (0.0f64, 0.0f64, 0.0f64);

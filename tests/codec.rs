@@ -77,10 +77,17 @@ fn save_load_and_refuse_foreign_or_damaged_containers() {
         other.decompress(&bytes),
         Err(CodecError::ModelMismatch { .. })
     ));
-    // A container cut in half: the reader recovers the whole records before the
-    // cut, and they decode exactly as in the full file.
+    // A container cut in half is refused, not shortened; asked for, the
+    // whole records before the cut are recovered, decoded exactly as in the
+    // full file, and the loss is reported.
     let full = codec.decompress(&bytes).unwrap();
-    let prefix = codec.decompress(&bytes[..bytes.len() / 2]).unwrap();
+    let half = &bytes[..bytes.len() / 2];
+    assert!(matches!(
+        codec.decompress(half),
+        Err(CodecError::Unfinished { records, .. }) if records > 0
+    ));
+    let partial = codec.decompress_partial(half).unwrap();
+    let prefix = partial.data;
     assert!(
         !prefix.is_empty() && prefix.len() < full.len(),
         "{} of {}",
@@ -88,6 +95,9 @@ fn save_load_and_refuse_foreign_or_damaged_containers() {
         full.len()
     );
     assert_eq!(prefix, full[..prefix.len()]);
+    assert_eq!(partial.records * 256, prefix.len());
+    assert!(partial.lost_bytes.unwrap() > 0);
+    assert_eq!(codec.decompress_partial(&bytes).unwrap().lost_bytes, None);
     // Cut inside the header: an error.
     assert!(matches!(
         codec.decompress(&bytes[..20]),

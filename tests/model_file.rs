@@ -116,7 +116,7 @@ fn a_stream_cut_before_its_footer_is_refused_not_shortened() {
     assert_eq!(whole.len(), 12 * 64);
     let footer = 4 + 8 + 8 * 12 + 4 + 16;
     match codec.decompress_from(&container[..container.len() - footer]) {
-        Err(CodecError::Unfinished { records: 12 }) => {}
+        Err(CodecError::Unfinished { records: 12, .. }) => {}
         other => panic!("{other:?}"),
     }
 }

@@ -43,7 +43,7 @@ pub enum EncodeError {
     },
     /// Writing to the underlying sink failed.
     #[error("writing the compressed stream failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
 }
 
 /// Why a compressed stream could not be decoded.
@@ -153,4 +153,11 @@ pub enum ModelError {
         /// Alphabet size.
         alphabet_size: usize,
     },
+}
+
+// By hand rather than `#[from]`: the message already shows the cause.
+impl From<std::io::Error> for EncodeError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }

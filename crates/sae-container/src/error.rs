@@ -38,7 +38,7 @@ impl std::fmt::Display for Section {
 #[non_exhaustive]
 pub enum ContainerError {
     /// The underlying reader or writer failed.
-    #[error("I/O error: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The data does not start with the container magic.
     #[error("not an sae container: bad magic bytes {found:02x?}")]
@@ -135,6 +135,16 @@ pub enum ContainerError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A record's value decodes to NaN or an infinity: no coding may store one.
+    #[error("{section} at byte {offset}: value {position} is not finite")]
+    NonFiniteValue {
+        /// Which record.
+        section: Section,
+        /// Byte offset of its value stream.
+        offset: u64,
+        /// Which of its values (in index order).
+        position: u64,
+    },
     /// The header lacks a field every reader needs.
     #[error("header lacks the required field `{name}`")]
     MissingField {
@@ -164,10 +174,10 @@ pub enum ContainerError {
         count: u64,
     },
     /// Entropy coding of a record failed.
-    #[error("entropy coder: {0}")]
+    #[error(transparent)]
     Encode(#[from] sae_arith::EncodeError),
     /// A probability model described by the header cannot be built.
-    #[error("header describes an invalid probability model: {0}")]
+    #[error(transparent)]
     Model(#[from] sae_arith::ModelError),
 }
 

@@ -162,7 +162,8 @@ impl<R: Read + Seek> ContainerReader<R> {
         let mut expected_min = self.header_len;
         for (i, &o) in offsets.iter().enumerate() {
             let first_ok = i > 0 || o == self.header_len;
-            if !first_ok || o < expected_min || o + RECORD_FRAMING > footer_offset {
+            let fits = o.checked_add(RECORD_FRAMING).is_some_and(|end| end <= footer_offset);
+            if !first_ok || o < expected_min || !fits {
                 return Err(bad(
                     footer_offset,
                     format!("record offset {o} (record {i}) is out of order or range"),

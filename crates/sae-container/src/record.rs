@@ -351,24 +351,49 @@ impl RecordCodec {
             return Ok(Vec::new());
         }
         let mut out = Vec::with_capacity(values.len() * 4);
+        let unstorable = |v: f32, format: &str| ContainerError::InvalidInput {
+            what: "latent value",
+            reason: format!("{v} is not finite in {format}"),
+        };
         match &self.value_coding {
-            ValueCoding::F32 => values.iter().for_each(|v| out.put_f32(*v)),
-            ValueCoding::F16 => values
-                .iter()
-                .for_each(|v| out.put_u16(f16::from_f32(*v).to_bits())),
-            ValueCoding::Bf16 => values
-                .iter()
-                .for_each(|v| out.put_u16(bf16::from_f32(*v).to_bits())),
+            ValueCoding::F32 => {
+                for &v in values {
+                    if !v.is_finite() {
+                        return Err(unstorable(v, "f32"));
+                    }
+                    out.put_f32(v);
+                }
+            }
+            ValueCoding::F16 => {
+                for &v in values {
+                    let h = f16::from_f32(v);
+                    if !h.is_finite() {
+                        return Err(unstorable(v, "f16 (largest 65504)"));
+                    }
+                    out.put_u16(h.to_bits());
+                }
+            }
+            ValueCoding::Bf16 => {
+                for &v in values {
+                    let h = bf16::from_f32(v);
+                    if !h.is_finite() {
+                        return Err(unstorable(v, "bf16"));
+                    }
+                    out.put_u16(h.to_bits());
+                }
+            }
             ValueCoding::Quantized { step, .. } => {
                 let mut encoder = RangeEncoder::with_buffer(out);
                 let value_model = self.values.as_ref().expect("quantised coding has a value model");
                 let escape = value_model.alphabet_size() - 1;
                 let mut model = value_model.start();
                 for &v in values {
-                    let z = quantize(v, *step).ok_or_else(|| ContainerError::InvalidInput {
-                        what: "latent value",
-                        reason: format!("{v} cannot be quantised with step {step}"),
-                    })?;
+                    let z = quantize(v, *step)
+                        .filter(|&z| dequantize(z, *step).is_finite())
+                        .ok_or_else(|| ContainerError::InvalidInput {
+                            what: "latent value",
+                            reason: format!("{v} cannot be quantised with step {step}"),
+                        })?;
                     let symbol = (z as usize).min(escape);
                     model.encode(&mut encoder, symbol)?;
                     if symbol == escape {
@@ -414,6 +439,13 @@ impl RecordCodec {
         })?;
         let indices = self.decode_indices(index_bytes, index_offset, section)?;
         let values = self.decode_values(value_bytes, indices.len(), value_offset, section)?;
+        if let Some(position) = values.iter().position(|v| !v.is_finite()) {
+            return Err(ContainerError::NonFiniteValue {
+                section,
+                offset: value_offset,
+                position: position as u64,
+            });
+        }
         let sizes = RecordSizes {
             framing: (varint_len(index_bytes.len() as u64) + varint_len(value_bytes.len() as u64)) as u64,
             indices: index_bytes.len() as u64,
@@ -536,7 +568,8 @@ impl RecordCodec {
     }
 }
 
-/// A record carries at most one scale extra (tag 1 or 3), of its exact width.
+/// A record carries at most one scale extra (tag 1 or 3), of its exact
+/// width, holding a finite, positive number.
 fn check_scales(extras: &[Extra]) -> Result<(), &'static str> {
     let mut scales = 0;
     for extra in extras {
@@ -547,6 +580,10 @@ fn check_scales(extras: &[Extra]) -> Result<(), &'static str> {
         };
         if extra.data.len() != width {
             return Err("a scale extra must hold exactly 8 (tag 1) or 4 (tag 3) bytes");
+        }
+        match extra.as_scale() {
+            Some(s) if s.is_finite() && s > 0.0 => {}
+            _ => return Err("a per-record scale must be finite and positive"),
         }
         scales += 1;
     }

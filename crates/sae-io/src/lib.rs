@@ -18,13 +18,12 @@ use npyz::WriterBuilder;
 #[non_exhaustive]
 pub enum IoError {
     /// The file could not be opened, read or written (the machine).
-    #[error("I/O error on {path}: {source}")]
+    #[error("I/O error on {path}: {cause}")]
     Io {
         /// The file.
         path: String,
-        /// What the system said.
-        #[source]
-        source: std::io::Error,
+        /// What the system said (shown in the message, not chained as a source).
+        cause: std::io::Error,
     },
     /// The file is not a valid array of its format (the file).
     #[error("malformed {format} data: {reason}")]
@@ -91,10 +90,10 @@ fn checked_count(shape: &[usize]) -> Result<usize> {
         })
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> IoError {
+fn io_error(path: &Path, cause: std::io::Error) -> IoError {
     IoError::Io {
         path: path.display().to_string(),
-        source,
+        cause,
     }
 }
 
@@ -105,14 +104,31 @@ fn open(path: &Path) -> Result<BufReader<File>> {
 }
 
 /// Reads a `.npy` file of f32 or f64 values (either byte order) in C order;
-/// f64 values are rounded to f32.
+/// f64 values are rounded to f32. See [`parse_npy`].
 pub fn read_npy(path: impl AsRef<Path>) -> Result<Array> {
     let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    parse_npy(&bytes)
+}
+
+/// Parses the bytes of a `.npy` file of f32 or f64 values in C order.
+///
+/// The shape its header declares must match the bytes that follow it
+/// exactly: a forged shape is an error, never an allocation.
+pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
     let malformed = |reason: String| IoError::Malformed {
         format: "npy",
         reason,
     };
-    let file = npyz::NpyFile::new(open(path)?).map_err(|e| malformed(e.to_string()))?;
+    // npyz describes header faults over several lines; one is enough here.
+    let first_line = |e: std::io::Error| {
+        let text = e.to_string();
+        malformed(format!(
+            "not a valid .npy header ({})",
+            text.lines().next().unwrap_or("unreadable").trim()
+        ))
+    };
+    let file = npyz::NpyFile::new(bytes).map_err(first_line)?;
     if file.order() != npyz::Order::C {
         return Err(malformed(
             "Fortran-order arrays are not supported; save with order='C'".into(),
@@ -127,17 +143,45 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<Array> {
         npyz::DType::Plain(ts) => ts.to_string(),
         other => return Err(malformed(format!("dtype {} is not f32 or f64", other.descr()))),
     };
-    let data = match &type_str[1..] {
-        "f4" => file.into_vec::<f32>().map_err(|e| malformed(e.to_string()))?,
-        "f8" => file
+    let width = match &type_str[1..] {
+        "f4" => 4,
+        "f8" => 8,
+        _ => return Err(malformed(format!("dtype {type_str} is not f32 or f64"))),
+    };
+    let data_bytes = bytes.len() - npy_data_start(bytes).ok_or_else(|| malformed("header length".into()))?;
+    let declared = shape
+        .iter()
+        .try_fold(width, |n: usize, &d| n.checked_mul(d))
+        .ok_or_else(|| malformed(format!("shape {shape:?} overflows")))?;
+    if declared != data_bytes {
+        return Err(malformed(format!(
+            "shape {shape:?} of {type_str} needs {declared} bytes of data, the file holds {data_bytes}"
+        )));
+    }
+    let data = match width {
+        4 => file.into_vec::<f32>().map_err(first_line)?,
+        _ => file
             .into_vec::<f64>()
-            .map_err(|e| malformed(e.to_string()))?
+            .map_err(first_line)?
             .into_iter()
             .map(|v| v as f32)
             .collect(),
-        _ => return Err(malformed(format!("dtype {type_str} is not f32 or f64"))),
     };
     Array::new(shape, data).map_err(|e| malformed(e.to_string()))
+}
+
+/// Where a `.npy` file's data starts: after the magic, the version, the
+/// header length (2 bytes in version 1, 4 after) and the header.
+fn npy_data_start(bytes: &[u8]) -> Option<usize> {
+    let (len, fixed) = match bytes.get(6)? {
+        1 => (usize::from(u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?])), 10),
+        _ => (
+            u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
+            12,
+        ),
+    };
+    let start = fixed + len;
+    (start <= bytes.len()).then_some(start)
 }
 
 /// Writes an f32 `.npy` file (little-endian, C order).

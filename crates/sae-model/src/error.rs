@@ -8,13 +8,13 @@ use thiserror::Error;
 pub enum ModelError {
     /// A tensor operation failed in candle.
     #[error("tensor operation failed: {0}")]
-    Candle(#[from] candle_core::Error),
+    Candle(candle_core::Error),
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     /// A safetensors file could not be parsed or written.
     #[error("safetensors: {0}")]
-    Safetensors(#[from] safetensors::SafeTensorError),
+    Safetensors(safetensors::SafeTensorError),
     /// A configuration value is out of its domain.
     #[error("invalid {name}: {reason}")]
     InvalidConfig {
@@ -53,3 +53,23 @@ pub enum ModelError {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+
+// By hand rather than `#[from]`: the message already shows the cause, so it is
+// not also exposed as a source (an error chain would print it twice).
+impl From<candle_core::Error> for ModelError {
+    fn from(e: candle_core::Error) -> Self {
+        Self::Candle(e)
+    }
+}
+
+impl From<std::io::Error> for ModelError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl From<safetensors::SafeTensorError> for ModelError {
+    fn from(e: safetensors::SafeTensorError) -> Self {
+        Self::Safetensors(e)
+    }
+}

@@ -190,21 +190,30 @@ impl Autoencoder {
                 });
             }
             let data = view.data();
+            let non_finite = || ModelError::BadWeights {
+                reason: format!("tensor `{name}` holds a NaN or an infinity"),
+            };
             let t = match view.dtype() {
-                Dtype::F32 => Tensor::from_vec(
-                    data.chunks_exact(4)
+                Dtype::F32 => {
+                    let values: Vec<f32> = data
+                        .chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect::<Vec<_>>(),
-                    expected,
-                    device,
-                )?,
-                Dtype::F64 => Tensor::from_vec(
-                    data.chunks_exact(8)
+                        .collect();
+                    if !values.iter().all(|v| v.is_finite()) {
+                        return Err(non_finite());
+                    }
+                    Tensor::from_vec(values, expected, device)?
+                }
+                Dtype::F64 => {
+                    let values: Vec<f64> = data
+                        .chunks_exact(8)
                         .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                        .collect::<Vec<_>>(),
-                    expected,
-                    device,
-                )?,
+                        .collect();
+                    if !values.iter().all(|v| v.is_finite()) {
+                        return Err(non_finite());
+                    }
+                    Tensor::from_vec(values, expected, device)?
+                }
                 other => {
                     return Err(ModelError::BadWeights {
                         reason: format!("tensor `{name}` has dtype {other:?}, expected F32 or F64"),

@@ -23,13 +23,12 @@ pub enum SasError {
         name: String,
     },
     /// A file could not be read or written.
-    #[error("I/O error on {path}: {source}")]
+    #[error("I/O error on {path}: {cause}")]
     Io {
         /// The file.
         path: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// What the system said (shown in the message, not chained as a source).
+        cause: std::io::Error,
     },
     /// A file's content is not what its format requires.
     #[error("malformed {format} data: {reason}")]

@@ -80,9 +80,9 @@ impl Sidecar {
     /// Reads a sidecar file.
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| SasError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| SasError::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
         Self::from_json(&text)
     }
@@ -95,9 +95,9 @@ impl Sidecar {
     /// Writes the sidecar to `path`.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_json()).map_err(|source| SasError::Io {
+        std::fs::write(path, self.to_json()).map_err(|cause| SasError::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         })
     }
 

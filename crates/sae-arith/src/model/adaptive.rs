@@ -1,5 +1,7 @@
 //! An adaptive categorical model that learns symbol frequencies as it codes.
 
+use std::collections::HashMap;
+
 use super::{AdaptiveModel, Interval, MAX_TOTAL, ProbabilityModel};
 use crate::ModelError;
 
@@ -9,6 +11,10 @@ use crate::ModelError;
 /// updates cost `O(log n)`. When the total would exceed `max_total`, all
 /// counts are halved (each staying at least one), which bounds the total and
 /// lets the model track drifting statistics.
+///
+/// Only the symbols coded so far take memory or time: a fresh model over a
+/// million symbols costs nothing to build or clone, so a decoder's work is
+/// bounded by the symbols it reads, not by the alphabet a header declares.
 ///
 /// Encoder and decoder must start from identically configured models and see
 /// the same symbols; drive them with `encode_adaptive` / `decode_adaptive`.
@@ -35,9 +41,12 @@ use crate::ModelError;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Adaptive {
-    counts: Vec<u32>,
-    /// 1-based Fenwick tree over `counts`.
-    tree: Vec<u32>,
+    /// Alphabet size `n`; every count is 1 plus its entry in `extra`.
+    n: usize,
+    /// Counts above 1, for the symbols coded since the start (sparse).
+    extra: HashMap<usize, u32>,
+    /// 1-based Fenwick tree over `extra` (sparse: absent nodes hold 0).
+    tree: HashMap<usize, u32>,
     total: u32,
     increment: u32,
     max_total: u32,
@@ -89,28 +98,30 @@ impl Adaptive {
                 max: (u64::from(max_total) / 2).saturating_sub(u64::from(increment)) as usize,
             });
         }
-        let mut model = Self {
-            counts: vec![1; alphabet_size],
-            tree: Vec::new(),
+        Ok(Self {
+            n: alphabet_size,
+            extra: HashMap::new(),
+            tree: HashMap::new(),
             total: alphabet_size as u32,
             increment,
             max_total,
-        };
-        model.rebuild_tree();
-        Ok(model)
+        })
     }
 
-    fn rebuild_tree(&mut self) {
-        let n = self.counts.len();
-        self.tree.clear();
-        self.tree.resize(n + 1, 0);
-        for i in 1..=n {
-            self.tree[i] += self.counts[i - 1];
-            let parent = i + (i & i.wrapping_neg());
-            if parent <= n {
-                self.tree[parent] += self.tree[i];
-            }
+    /// Adds `amount` to the extra count of `symbol` and its tree nodes.
+    fn add(&mut self, symbol: usize, amount: u32) {
+        *self.extra.entry(symbol).or_insert(0) += amount;
+        let mut i = symbol + 1;
+        while i <= self.n {
+            *self.tree.entry(i).or_insert(0) += amount;
+            i += i & i.wrapping_neg();
         }
+    }
+
+    /// Tree node `i` (1-based): the sum of the counts of symbols
+    /// `i − lowbit(i) .. i`, each 1 plus its extra.
+    fn node(&self, i: usize) -> u32 {
+        (i & i.wrapping_neg()) as u32 + self.tree.get(&i).copied().unwrap_or(0)
     }
 
     /// Sum of the counts of symbols `0..symbol`.
@@ -118,25 +129,37 @@ impl Adaptive {
         let mut i = symbol;
         let mut sum = 0;
         while i > 0 {
-            sum += self.tree[i];
+            sum += self.node(i);
             i &= i - 1;
         }
         sum
     }
 
-    fn rescale(&mut self) {
-        let mut total = 0;
-        for c in &mut self.counts {
-            *c = (*c).div_ceil(2);
-            total += *c;
-        }
-        self.total = total;
-        self.rebuild_tree();
+    fn count_of(&self, symbol: usize) -> u32 {
+        1 + self.extra.get(&symbol).copied().unwrap_or(0)
     }
 
-    /// The current count of every symbol.
-    pub fn counts(&self) -> &[u32] {
-        &self.counts
+    /// Every count becomes `ceil(count / 2)`: an extra `e` becomes `floor(e / 2)`,
+    /// so untouched symbols (count 1) stay as they are and cost nothing.
+    fn rescale(&mut self) {
+        let halved: Vec<(usize, u32)> = self
+            .extra
+            .iter()
+            .map(|(&s, &e)| (s, e / 2))
+            .filter(|&(_, e)| e > 0)
+            .collect();
+        self.extra.clear();
+        self.tree.clear();
+        self.total = self.n as u32;
+        for (symbol, e) in halved {
+            self.add(symbol, e);
+            self.total += e;
+        }
+    }
+
+    /// The current count of `symbol` (`None` outside the alphabet).
+    pub fn count(&self, symbol: usize) -> Option<u32> {
+        (symbol < self.n).then(|| self.count_of(symbol))
     }
 }
 
@@ -146,7 +169,7 @@ pub struct Current<'a>(&'a Adaptive);
 
 impl ProbabilityModel for Current<'_> {
     fn alphabet_size(&self) -> usize {
-        self.0.counts.len()
+        self.0.n
     }
 
     fn total(&self) -> u32 {
@@ -154,7 +177,7 @@ impl ProbabilityModel for Current<'_> {
     }
 
     fn interval(&self, symbol: usize) -> Option<Interval> {
-        let width = *self.0.counts.get(symbol)?;
+        let width = self.0.count(symbol)?;
         Some(Interval {
             start: self.0.prefix_sum(symbol),
             width,
@@ -162,35 +185,34 @@ impl ProbabilityModel for Current<'_> {
     }
 
     fn symbol_at(&self, target: u32) -> (usize, Interval) {
-        let n = self.0.counts.len();
+        let m = self.0;
+        let n = m.n;
         let mut pos = 0;
         let mut rest = target;
-        let mut step = if n == 0 {
-            0
-        } else {
-            1 << (usize::BITS - 1 - n.leading_zeros())
-        };
+        let mut step = 1 << (usize::BITS - 1 - n.leading_zeros());
         while step > 0 {
             let next = pos + step;
-            if next <= n && self.0.tree[next] <= rest {
-                pos = next;
-                rest -= self.0.tree[next];
+            if next <= n {
+                let node = m.node(next);
+                if node <= rest {
+                    pos = next;
+                    rest -= node;
+                }
             }
             step >>= 1;
         }
         // `pos` symbols lie entirely below the target; clamp for out-of-contract targets.
         let symbol = pos.min(n - 1);
-        let start = target - rest;
         let start = if symbol == pos {
-            start
+            target - rest
         } else {
-            self.0.prefix_sum(symbol)
+            m.prefix_sum(symbol)
         };
         (
             symbol,
             Interval {
                 start,
-                width: self.0.counts[symbol],
+                width: m.count_of(symbol),
             },
         )
     }
@@ -202,15 +224,10 @@ impl AdaptiveModel for Adaptive {
     }
 
     fn update(&mut self, symbol: usize) {
-        let Some(count) = self.counts.get_mut(symbol) else {
+        if symbol >= self.n {
             return;
-        };
-        *count += self.increment;
-        let mut i = symbol + 1;
-        while i < self.tree.len() {
-            self.tree[i] += self.increment;
-            i += i & i.wrapping_neg();
         }
+        self.add(symbol, self.increment);
         self.total += self.increment;
         if self.total > self.max_total - self.increment {
             self.rescale();
@@ -240,6 +257,35 @@ mod tests {
             assert_eq!(next, m.current().total());
             assert!(m.current().total() <= 64);
         }
+    }
+
+    /// The sparse model against a dense reference of the rule in `docs/format.md` §6.2.
+    #[test]
+    fn matches_dense_counts_through_rescales() {
+        let mut m = Adaptive::with_params(37, 9, 256).unwrap();
+        let mut dense = vec![1u32; 37];
+        for k in 0..2000usize {
+            let s = (k * k + 3 * k) % 37 % (1 + k % 37);
+            m.update(s);
+            dense[s] += 9;
+            if dense.iter().sum::<u32>() > 256 - 9 {
+                dense.iter_mut().for_each(|c| *c = c.div_ceil(2));
+            }
+            let mut start = 0;
+            for (sym, &c) in dense.iter().enumerate() {
+                assert_eq!(m.current().interval(sym), Some(Interval { start, width: c }), "step {k}");
+                start += c;
+            }
+            assert_eq!(m.current().total(), start);
+        }
+    }
+
+    #[test]
+    fn a_huge_alphabet_costs_nothing_until_used() {
+        let m = Adaptive::new(4_000_000).unwrap();
+        let copies: Vec<Adaptive> = (0..10_000).map(|_| m.clone()).collect();
+        assert_eq!(copies.len(), 10_000);
+        assert_eq!(m.current().symbol_at(3_999_999).0, 3_999_999);
     }
 
     #[test]

@@ -224,9 +224,13 @@ impl Header {
         }
     }
 
-    /// Number of elements in one original record.
+    /// Number of elements in one original record (saturating; a header read
+    /// from a file or written to one has a product that fits).
     pub fn record_elements(&self) -> u64 {
-        self.record_shape.iter().product()
+        self.record_shape
+            .iter()
+            .try_fold(1u64, |count, &d| count.checked_mul(d))
+            .unwrap_or(u64::MAX)
     }
 
     /// The complete header block as a container starts with it (magic,
@@ -279,6 +283,18 @@ impl Header {
         }
         if self.record_shape.len() > 255 {
             return Err(invalid("record shape has more than 255 dimensions".into()));
+        }
+        if self
+            .record_shape
+            .iter()
+            .try_fold(1u64, |count, &d| count.checked_mul(d))
+            .and_then(|count| count.checked_mul(self.element_type.size() as u64))
+            .is_none()
+        {
+            return Err(invalid(format!(
+                "record shape {:?} holds more bytes than 2^64",
+                self.record_shape
+            )));
         }
         if let ValueCoding::Quantized { step, .. } = self.value_coding
             && !(step.is_finite() && step > 0.0)
