@@ -122,6 +122,10 @@ impl Codec {
         check_data(data, n)?;
         let transformed = forward_all(&config.transforms, data, n)?;
         let arch = Architecture::from_ratios(n, config.hidden_ratio, config.latent_ratio)?;
+        crate::memory::check_fits(
+            training_bytes(arch, config.train.batch_size, data.len()),
+            "training",
+        )?;
         let mut model = Autoencoder::new(arch, &config.device.open()?, config.seed)?;
         let trainer = Trainer::new(config.train.clone(), config.selector.boxed());
         let report = trainer.train(&mut model, &transformed, progress)?;
@@ -410,7 +414,11 @@ impl Codec {
         let ours = &self.header;
         let mismatch = |field, file: String, model: String| CodecError::HeaderMismatch { field, file, model };
         if header.latent_len != ours.latent_len {
-            return Err(mismatch("latent length", header.latent_len.to_string(), ours.latent_len.to_string()));
+            return Err(mismatch(
+                "latent length",
+                header.latent_len.to_string(),
+                ours.latent_len.to_string(),
+            ));
         }
         if header.record_shape != ours.record_shape || header.element_type != ours.element_type {
             return Err(mismatch(
@@ -421,7 +429,11 @@ impl Codec {
         }
         if header.transforms != ours.transforms {
             let text = |t: &[Transform]| crate::Transforms(t.to_vec()).to_string();
-            return Err(mismatch("transforms", text(&header.transforms), text(&ours.transforms)));
+            return Err(mismatch(
+                "transforms",
+                text(&header.transforms),
+                text(&ours.transforms),
+            ));
         }
         Ok(())
     }
@@ -594,7 +606,10 @@ pub struct Partial {
 /// Refuses a record whose transformed values, or the per-record scale that
 /// brings them back, cannot be reconstructed as finite f32 values.
 fn check_encodable(index: u64, transformed: &[f32], scale: Option<f64>) -> Result<()> {
-    let overflow = |reason: String| CodecError::Overflow { record: index, reason };
+    let overflow = |reason: String| CodecError::Overflow {
+        record: index,
+        reason,
+    };
     if let Some(position) = transformed.iter().position(|v| !v.is_finite()) {
         return Err(overflow(format!(
             "its value {position} is not finite after the transforms"
@@ -633,6 +648,21 @@ fn check_loaded(model: &Autoencoder, header: &Header, threshold: f32) -> Result<
         )));
     }
     Ok(())
+}
+
+/// Bytes training holds at once, roughly: weights, gradients, both Adam
+/// moments and the best weights (5 copies of the parameters), a batch's
+/// activations and their gradients, and the transformed data (already made).
+fn training_bytes(arch: Architecture, batch: usize, values: usize) -> Option<u64> {
+    let parameters = (arch.parameter_count() as u64).checked_mul(5 * 4)?;
+    let width = (arch.input as u64)
+        .checked_mul(2)?
+        .checked_add((arch.hidden as u64).checked_mul(2)?)?
+        .checked_add(arch.latent as u64)?;
+    let activations = (batch as u64).checked_mul(width)?.checked_mul(2 * 4)?;
+    parameters
+        .checked_add(activations)?
+        .checked_add((values as u64).checked_mul(4)?)
 }
 
 /// Applies `transforms` to every record of `data`.

@@ -30,6 +30,7 @@ mod coding;
 mod device;
 mod error;
 mod legacy;
+pub mod memory;
 mod metrics;
 mod preset;
 pub mod transform;

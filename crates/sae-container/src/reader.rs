@@ -162,7 +162,9 @@ impl<R: Read + Seek> ContainerReader<R> {
         let mut expected_min = self.header_len;
         for (i, &o) in offsets.iter().enumerate() {
             let first_ok = i > 0 || o == self.header_len;
-            let fits = o.checked_add(RECORD_FRAMING).is_some_and(|end| end <= footer_offset);
+            let fits = o
+                .checked_add(RECORD_FRAMING)
+                .is_some_and(|end| end <= footer_offset);
             if !first_ok || o < expected_min || !fits {
                 return Err(bad(
                     footer_offset,

@@ -174,7 +174,10 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
 /// header length (2 bytes in version 1, 4 after) and the header.
 fn npy_data_start(bytes: &[u8]) -> Option<usize> {
     let (len, fixed) = match bytes.get(6)? {
-        1 => (usize::from(u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?])), 10),
+        1 => (
+            usize::from(u16::from_le_bytes([*bytes.get(8)?, *bytes.get(9)?])),
+            10,
+        ),
         _ => (
             u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?) as usize,
             12,

@@ -41,11 +41,18 @@ impl Architecture {
                 reason: format!("latent size {latent} exceeds u32 indices"),
             });
         }
-        Ok(Self {
+        let arch = Self {
             input,
             hidden,
             latent,
-        })
+        };
+        if arch.checked_parameter_count().is_none() {
+            return Err(ModelError::InvalidConfig {
+                name: "architecture",
+                reason: format!("({input}, {hidden}, {latent}) has more parameters than memory can address"),
+            });
+        }
+        Ok(arch)
     }
 
     /// Sizes from the paper's ratios: `m = round(n · m_ratio)`, `l = round(n · l_ratio)`.
@@ -57,7 +64,14 @@ impl Architecture {
                     reason: format!("ratio {ratio} must be finite and positive"),
                 });
             }
-            Ok(((input as f64 * ratio).round() as usize).max(1))
+            let size = (input as f64 * ratio).round();
+            if size >= u32::MAX as f64 {
+                return Err(ModelError::InvalidConfig {
+                    name,
+                    reason: format!("ratio {ratio} gives a layer of {size:e} units"),
+                });
+            }
+            Ok((size as usize).max(1))
         };
         Self::new(input, size(hidden_ratio, "m/n")?, size(latent_ratio, "l/n")?)
     }
@@ -79,8 +93,15 @@ impl Architecture {
 
     /// Number of trainable parameters.
     pub fn parameter_count(&self) -> usize {
+        self.checked_parameter_count()
+            .expect("checked when the architecture was made")
+    }
+
+    /// Number of trainable parameters, or `None` if it overflows.
+    fn checked_parameter_count(&self) -> Option<usize> {
         let (n, m, l) = (self.input, self.hidden, self.latent);
-        2 * (n * m + m * l) + 2 * m + l + n
+        let weights = n.checked_mul(m)?.checked_add(m.checked_mul(l)?)?.checked_mul(2)?;
+        weights.checked_add(2 * m)?.checked_add(l)?.checked_add(n)
     }
 
     /// `(fan_in, fan_out)` of the four layers in order.

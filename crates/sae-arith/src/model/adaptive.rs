@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn matches_dense_counts_through_rescales() {
         let mut m = Adaptive::with_params(37, 9, 256).unwrap();
-        let mut dense = vec![1u32; 37];
+        let mut dense = [1u32; 37];
         for k in 0..2000usize {
             let s = (k * k + 3 * k) % 37 % (1 + k % 37);
             m.update(s);
@@ -273,7 +273,11 @@ mod tests {
             }
             let mut start = 0;
             for (sym, &c) in dense.iter().enumerate() {
-                assert_eq!(m.current().interval(sym), Some(Interval { start, width: c }), "step {k}");
+                assert_eq!(
+                    m.current().interval(sym),
+                    Some(Interval { start, width: c }),
+                    "step {k}"
+                );
                 start += c;
             }
             assert_eq!(m.current().total(), start);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sae_codec::{ComputeDevice, Refinement};
 
-use super::{Input, check_fits, load_codec};
+use super::{Input, check_fits, check_output, load_codec, write_atomically};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -41,11 +41,12 @@ pub fn run(args: Args) -> Result<()> {
         // The codec fills in its quantisation step.
         lattice: None,
     });
+    check_output(&args.output, &[&args.model, &args.input.input])?;
     let codec = load_codec(&args.model, args.device)?.with_refinement(refinement);
     let images = args.input.read()?;
     check_fits(&images, &codec)?;
     let bytes = codec.compress(&images.data).context("compressing")?;
-    std::fs::write(&args.output, &bytes).with_context(|| format!("writing {}", args.output.display()))?;
+    write_atomically(&args.output, |path| Ok(std::fs::write(path, &bytes)?))?;
     eprintln!(
         "{} images, {} bytes ({:.1}x)",
         images.records(),

@@ -7,7 +7,9 @@ use sae_codec::Metrics;
 use sae_codec::io::read_npy;
 use sae_codec::sae_container::ContainerReader;
 
-use super::read_images;
+use sae_codec::IndexStatus;
+
+use super::{print, read_images};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,15 +28,35 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Accept an unfinished or cut --container (its whole records are counted)
+    /// and a reconstruction of fewer images than the reference (its first ones).
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let a = read_images(&args.reference, args.shape.as_deref())?;
     let b = read_npy(&args.reconstruction)
         .with_context(|| format!("reading {}", args.reconstruction.display()))?;
+    let mut a = a;
+    if args.allow_partial && a.shape[1..] == b.shape[1..] && b.records() < a.records() {
+        // A reconstruction of a cut container: the first records of the reference.
+        eprintln!(
+            "warning: evaluating the first {} of the {} reference images (a partial reconstruction)",
+            b.records(),
+            a.records()
+        );
+        a.data.truncate(b.data.len());
+        a.shape[0] = b.records();
+    }
     if a.shape != b.shape {
+        let hint = if a.shape[1..] == b.shape[1..] && b.records() < a.records() {
+            " (give --allow-partial to score a partial reconstruction against the first images)"
+        } else {
+            ""
+        };
         bail!(
-            "reference has shape {:?} but reconstruction {:?}",
+            "reference has shape {:?} but reconstruction {:?}{hint}",
             a.shape,
             b.shape
         );
@@ -42,8 +64,25 @@ pub fn run(args: Args) -> Result<()> {
     let (nnz, bytes) = match &args.container {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let nnz = ContainerReader::open(std::io::Cursor::new(&bytes))
-                .and_then(|mut r| r.nonzeros())
+            let mut reader = ContainerReader::open(std::io::Cursor::new(&bytes))
+                .with_context(|| format!("reading {}", path.display()))?;
+            if let IndexStatus::Recovered { trailing_bytes } = *reader.status() {
+                if !args.allow_partial {
+                    bail!(
+                        "{} is unfinished or cut ({} whole records, then {trailing_bytes} unreadable bytes): \
+                         give --allow-partial to evaluate it anyway",
+                        path.display(),
+                        reader.len()
+                    );
+                }
+                eprintln!(
+                    "warning: {} is unfinished or cut: {} whole records; {trailing_bytes} bytes after them were lost",
+                    path.display(),
+                    reader.len()
+                );
+            }
+            let nnz = reader
+                .nonzeros()
                 .with_context(|| format!("reading {}", path.display()))?;
             (Some(nnz), Some(bytes.len() as u64))
         }
@@ -52,25 +91,28 @@ pub fn run(args: Args) -> Result<()> {
     let record_len: usize = a.shape[1..].iter().product();
     let m = Metrics::compute(&a.data, &b.data, record_len, nnz.as_deref(), bytes)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&m)?);
-        return Ok(());
+        return print(&(serde_json::to_string_pretty(&m)? + "\n"));
     }
-    println!("records                 {}", m.records);
+    use std::fmt::Write;
+    let mut text = String::new();
+    writeln!(text, "records                 {}", m.records)?;
     let e = &m.rel_l2;
-    println!(
+    writeln!(
+        text,
         "relative L2 error       mean {:.3e}  min {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
         e.mean, e.min, e.p50, e.p90, e.max
-    );
-    println!("PSNR                    {:.1} dB", m.psnr_db);
-    println!("max abs error           {:.3e}", m.max_abs_error);
+    )?;
+    writeln!(text, "PSNR                    {:.1} dB", m.psnr_db)?;
+    writeln!(text, "max abs error           {:.3e}", m.max_abs_error)?;
     if let Some(v) = m.values_per_nonzero {
-        println!(
+        writeln!(
+            text,
             "values per nonzero      mean {:.1}  min {:.1}  max {:.1}",
             v.mean, v.min, v.max
-        );
+        )?;
     }
     if let Some(r) = m.byte_ratio {
-        println!("byte ratio              {r:.1}x");
+        writeln!(text, "byte ratio              {r:.1}x")?;
     }
-    Ok(())
+    print(&text)
 }

@@ -9,6 +9,8 @@ use sae_codec::sae_container::ContainerReader;
 use sae_codec::sae_model::hex;
 use sae_codec::{IndexStatus, Transforms};
 
+use super::print;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// The container.
@@ -47,27 +49,31 @@ pub fn run(args: Args) -> Result<()> {
             "fingerprint": h.fingerprint.map(|f| hex(&f.digest)),
             "bytes": bytes,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
+        return print(&(serde_json::to_string_pretty(&value)? + "\n"));
     }
-    let recovered = if finished {
-        ""
-    } else {
-        " (unfinished file, recovered)"
+    use std::fmt::Write;
+    let mut text = String::new();
+    let recovered = match reader.status() {
+        IndexStatus::Recovered { trailing_bytes } => format!(
+            " (unfinished or cut file: the whole records recovered, {trailing_bytes} bytes after them unreadable)"
+        ),
+        _ => String::new(),
     };
-    println!("records        {}{recovered}", reader.len());
-    println!(
+    writeln!(text, "records        {}{recovered}", reader.len())?;
+    writeln!(
+        text,
         "record shape   {:?}, latent length {}",
         h.record_shape, h.latent_len
-    );
-    println!("indices        {}", h.index_coding);
-    println!("values         {}", h.value_coding);
-    println!("transforms     {transforms}");
+    )?;
+    writeln!(text, "indices        {}", h.index_coding)?;
+    writeln!(text, "values         {}", h.value_coding)?;
+    writeln!(text, "transforms     {transforms}")?;
     if let Some(name) = &h.model_name {
-        println!("model          {name}");
+        writeln!(text, "model          {name}")?;
     }
     let t = &report.record_totals;
-    println!(
+    writeln!(
+        text,
         "bytes          {} total: header {}, indices {}, values {}, framing {}, extras {}, footer {}",
         report.total(),
         report.header,
@@ -76,6 +82,6 @@ pub fn run(args: Args) -> Result<()> {
         t.framing,
         t.extras,
         report.footer
-    );
-    Ok(())
+    )?;
+    print(&text)
 }

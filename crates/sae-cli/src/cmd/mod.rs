@@ -90,6 +90,62 @@ pub fn check_fits(images: &Array, codec: &Codec) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an output path that names one of the command's inputs (the same
+/// file, however spelled): writing it would destroy what is being read.
+pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        if let Ok(full) = p.canonicalize() {
+            return Some(full);
+        }
+        // Not there yet: resolve its folder, keep its name.
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(parent.join(p.file_name()?))
+    };
+    let out = resolve(output);
+    for input in inputs {
+        if out.is_some() && resolve(input) == out {
+            bail!(
+                "the output {} is also an input: choose another output path",
+                output.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes an output through a temporary file in its folder, renamed into
+/// place only when `write` succeeded: a failed run never leaves a
+/// half-written file under the final name.
+pub fn write_atomically(output: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let folder = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(".sae-")
+        .tempfile_in(&folder)
+        .with_context(|| format!("creating a temporary file in {}", folder.display()))?;
+    write(temp.path())?;
+    temp.persist(output)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", output.display()))?;
+    Ok(())
+}
+
+/// Writes `text` to stdout; a closed pipe (`sae inspect … | head`) ends the
+/// command quietly, as it does every Unix tool.
+pub fn print(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
+}
+
 /// Loads a model file onto `device`.
 pub fn load_codec(path: &Path, device: ComputeDevice) -> Result<Codec> {
     Codec::load_on(path, device).with_context(|| format!("loading model {}", path.display()))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sae_codec::{ComputeDevice, Preset};
 
-use super::{CodingArgs, Input, check_fits, load_codec};
+use super::{CodingArgs, Input, check_fits, check_output, load_codec, write_atomically};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,6 +23,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    check_output(&args.output, &[&args.model, &args.input.input])?;
     let codec = load_codec(&args.model, ComputeDevice::Cpu)?;
     let images = args.input.read()?;
     check_fits(&images, &codec)?;
@@ -31,9 +32,7 @@ pub fn run(args: Args) -> Result<()> {
     let recoded = codec
         .with_coding(values, indices, &images.data)
         .context("fitting the coding tables")?;
-    recoded
-        .save(&args.output)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    write_atomically(&args.output, |path| Ok(recoded.save(path)?))?;
     eprintln!(
         "wrote {} (tables fitted on {} images)",
         args.output.display(),

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+
+use super::{check_output, write_atomically};
 use sae_codec::io::{Array, write_npy};
 use sae_codec::sae_sas::{DatasetConfig, Detector, ImageParams, Sidecar};
 
@@ -28,11 +30,33 @@ pub struct Args {
     output: PathBuf,
 }
 
+/// Refuses image sets that cannot fit in memory, before simulating any.
+fn check_size(count: usize, npix: usize, oversample: usize) -> Result<()> {
+    let fine = npix.checked_mul(oversample);
+    let bytes = (|| {
+        let images = (count as u64)
+            .checked_mul(npix as u64)?
+            .checked_mul(npix as u64)?
+            .checked_mul(4)?;
+        // Each simulating thread holds an oversampled grid of f64.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let fine = fine? as u64;
+        let grids = fine.checked_mul(fine)?.checked_mul(8)?.checked_mul(threads)?;
+        images.checked_add(grids)
+    })();
+    let what = format!("{count} images of {npix}×{npix} pixels (oversampled {oversample}×)");
+    sae_codec::memory::check_fits(bytes, &what)?;
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<()> {
+    let inputs: Vec<&std::path::Path> = args.params.iter().map(|p| p.as_path()).collect();
+    check_output(&args.output, &inputs)?;
     let (data, detector, count) = match (&args.params, args.count) {
         (Some(path), _) => {
             let sidecar = Sidecar::read(path).with_context(|| format!("reading {}", path.display()))?;
             let detector = sidecar.detector()?;
+            check_size(sidecar.images.len(), detector.npix, detector.oversample)?;
             let scatterers = sidecar
                 .images
                 .iter()
@@ -42,6 +66,7 @@ pub fn run(args: Args) -> Result<()> {
             (detector.images(&scatterers)?, detector, scatterers.len())
         }
         (None, Some(count)) => {
+            check_size(count, args.npix, args.oversample)?;
             let detector = Detector {
                 npix: args.npix,
                 oversample: args.oversample,
@@ -54,5 +79,5 @@ pub fn run(args: Args) -> Result<()> {
         (None, None) => bail!("give --params FILE or --count N"),
     };
     let array = Array::new(vec![count, detector.npix, detector.npix], data)?;
-    write_npy(&args.output, &array).with_context(|| format!("writing {}", args.output.display()))
+    write_atomically(&args.output, |path| Ok(write_npy(path, &array)?))
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::{Codec, ComputeDevice, LambdaControl, Preset, Selector, Transforms};
 
-use super::{CodingArgs, Input};
+use super::{CodingArgs, Input, check_output, write_atomically};
 
 /// Every option left unset takes the preset's value.
 #[derive(clap::Args)]
@@ -54,6 +54,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    check_output(&args.output, &[&args.input.input])?;
     let images = args.input.read()?;
     let mut config = args.preset.config();
     if let Some(arch) = &args.arch {
@@ -104,9 +105,7 @@ pub fn run(args: Args) -> Result<()> {
     })
     .context("training")?;
     bar.finish_and_clear();
-    codec
-        .save(&args.output)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    write_atomically(&args.output, |path| Ok(codec.save(path)?))?;
     if let Some(v) = report.history.last() {
         eprintln!(
             "trained {} epochs in {:.0} s: validation relative L2 {:.3e}, {:.1} nonzeros per image",

@@ -141,3 +141,85 @@ fn bad_inputs_are_one_line_errors() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn outputs_are_never_inputs_and_never_half_written() {
+    let s = shared();
+    let d = dir("compress-out");
+    for output in [&s.model, &s.images] {
+        let before = std::fs::read(output).unwrap();
+        fails(
+            &["compress", "-m", p(&s.model), "-i", p(&s.images), "-o", p(output)],
+            "is also an input",
+        );
+        assert_eq!(std::fs::read(output).unwrap(), before);
+    }
+    // The same file by another spelling.
+    let spelled = s
+        .images
+        .parent()
+        .unwrap()
+        .join(".")
+        .join(s.images.file_name().unwrap());
+    fails(
+        &[
+            "compress",
+            "-m",
+            p(&s.model),
+            "-i",
+            p(&s.images),
+            "-o",
+            p(&spelled),
+        ],
+        "is also an input",
+    );
+    // A failing run leaves nothing under the output name.
+    let nan = d.join("nan.npy");
+    let mut values = vec![1.0f32; 256];
+    values[3] = f32::NAN;
+    write_npy(&nan, &Array::new(vec![1, 16, 16], values).unwrap()).unwrap();
+    let out = d.join("never.sae");
+    fails(
+        &["compress", "-m", p(&s.model), "-i", p(&nan), "-o", p(&out)],
+        "non-finite",
+    );
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".sae-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_missing_or_truncated_input_is_one_line_with_its_cause_once() {
+    let s = shared();
+    let d = dir("compress-causes");
+    let out = d.join("x.sae");
+    let missing = d.join("missing.npy");
+    let stderr = sae()
+        .args(["compress", "-m", p(&s.model), "-i", p(&missing), "-o", p(&out)])
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(stderr).unwrap();
+    assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+    // A .npy whose data stops short of its declared shape.
+    let whole = std::fs::read(&s.images).unwrap();
+    let short = d.join("short.npy");
+    std::fs::write(&short, &whole[..whole.len() - 100]).unwrap();
+    fails(
+        &["compress", "-m", p(&s.model), "-i", p(&short), "-o", p(&out)],
+        "needs",
+    );
+    std::fs::write(&short, b"\x93NUMPY garbage").unwrap();
+    fails(
+        &["compress", "-m", p(&s.model), "-i", p(&short), "-o", p(&out)],
+        "not a valid .npy header",
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

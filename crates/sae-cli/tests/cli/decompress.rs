@@ -46,3 +46,60 @@ fn another_models_or_a_cut_container_is_refused() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_cut_container_needs_allow_partial_and_then_says_what_was_lost() {
+    let s = shared();
+    let d = dir("decompress-partial");
+    let recon = d.join("r.npy");
+    let bytes = std::fs::read(&s.container).unwrap();
+    let cut = d.join("half.sae");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    fails(
+        &["decompress", "-m", p(&s.model), "-i", p(&cut), "-o", p(&recon)],
+        "damaged or unfinished",
+    );
+    assert!(!recon.exists(), "a refused run leaves no output");
+    let out = crate::common::sae()
+        .args([
+            "decompress",
+            "-m",
+            p(&s.model),
+            "-i",
+            p(&cut),
+            "-o",
+            p(&recon),
+            "--allow-partial",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("whole records") && text.contains("lost"), "{text}");
+    let records = read_npy(&recon).unwrap().shape[0];
+    assert!(records > 0 && records < 40, "{records}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let s = shared();
+    for output in [&s.container, &s.model] {
+        let before = std::fs::read(output).unwrap();
+        fails(
+            &[
+                "decompress",
+                "-m",
+                p(&s.model),
+                "-i",
+                p(&s.container),
+                "-o",
+                p(output),
+            ],
+            "is also an input",
+        );
+        assert_eq!(std::fs::read(output).unwrap(), before);
+    }
+}

@@ -39,3 +39,56 @@ fn eval_reports_errors_and_ratios_for_npy_and_raw_references() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn nan_reconstructions_and_cut_containers_are_not_scored() {
+    use sae_codec::io::{Array, write_npy};
+    let s = shared();
+    let d = dir("eval-bad");
+    let array = read_npy(&s.images).unwrap();
+    let mut data = array.data.clone();
+    data[5] = f32::NAN;
+    let nan = d.join("nan.npy");
+    write_npy(&nan, &Array::new(array.shape.clone(), data).unwrap()).unwrap();
+    crate::common::fails(
+        &["eval", "--reference", p(&s.images), "--reconstruction", p(&nan)],
+        "non-finite",
+    );
+    let bytes = std::fs::read(&s.container).unwrap();
+    let cut = d.join("cut.sae");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let recon = d.join("r.npy");
+    ok(&[
+        "decompress",
+        "-m",
+        p(&s.model),
+        "-i",
+        p(&cut),
+        "-o",
+        p(&recon),
+        "--allow-partial",
+    ]);
+    let args = [
+        "eval",
+        "--reference",
+        p(&s.images),
+        "--reconstruction",
+        p(&recon),
+        "--container",
+        p(&cut),
+    ];
+    crate::common::fails(&args, "--allow-partial");
+    let mut partial = args.to_vec();
+    partial.extend(["--allow-partial", "--json"]);
+    let out = crate::common::sae()
+        .args(&partial)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let records = json["records"].as_u64().unwrap();
+    assert!(records > 0 && records < 40, "{records}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -37,3 +37,37 @@ fn a_cut_container_is_an_error() {
     fails(&["inspect", p(&cut)], "cut.sae");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_closed_pipe_ends_inspect_quietly() {
+    let s = shared();
+    let sae = assert_cmd::cargo::cargo_bin("sae");
+    // `| true` closes the pipe before inspect has read the file and written.
+    let script = format!(
+        "set -o pipefail; '{}' inspect '{}' | true",
+        sae.display(),
+        p(&s.container)
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status.code());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_cut_container_is_described_as_cut() {
+    let s = shared();
+    let d = dir("inspect-cut");
+    let bytes = std::fs::read(&s.container).unwrap();
+    let cut = d.join("cut.sae");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    sae()
+        .args(["inspect", p(&cut)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("unfinished or cut"));
+    std::fs::remove_dir_all(&d).unwrap();
+}

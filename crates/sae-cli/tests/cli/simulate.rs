@@ -32,3 +32,37 @@ fn without_a_count_or_parameters_it_says_what_to_give() {
     let d = dir("simulate-bad");
     fails(&["simulate", "-o", p(&d.join("y.npy"))], "--count");
 }
+
+#[test]
+fn sizes_beyond_the_machine_are_one_line_errors() {
+    let d = dir("simulate-sizes");
+    let out = d.join("y.npy");
+    fails(
+        &["simulate", "--count", "1000000000000", "-o", p(&out)],
+        "available",
+    );
+    fails(
+        &["simulate", "--count", "1152921504606846976", "-o", p(&out)],
+        "2^64",
+    );
+    fails(
+        &["simulate", "--count", "1", "--npix", "1000000", "-o", p(&out)],
+        "available",
+    );
+    fails(
+        &[
+            "simulate",
+            "--count",
+            "1",
+            "--npix",
+            "4294967296",
+            "--oversample",
+            "4294967296",
+            "-o",
+            p(&out),
+        ],
+        "2^64",
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}

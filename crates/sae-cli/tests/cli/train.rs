@@ -63,3 +63,20 @@ fn bad_training_options_are_one_line_errors() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn sizes_beyond_the_machine_are_one_line_errors() {
+    let s = shared();
+    let d = dir("train-sizes");
+    let out = d.join("m.safetensors");
+    fails(
+        &["train", "-i", p(&s.images), "-o", p(&out), "--arch", "1e9,1"],
+        "ratio",
+    );
+    fails(
+        &["train", "-i", p(&s.images), "-o", p(&out), "--arch", "1000,1000"],
+        "available",
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}

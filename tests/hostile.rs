@@ -1,0 +1,381 @@
+//! Hostile and careless inputs: files forged with valid checksums (every CRC
+//! recomputed, so the checksum is never what catches them), and models and
+//! data that would decode to wrong numbers. Each must end in a typed error,
+//! never in exit-0 output that is wrong. One test per class of issue 13.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use sae_codec::io::read_npy;
+use sae_codec::sae_container::{
+    ContainerReader, ContainerWriter, ElementType, Extra, Header, IndexCoding, StreamReader, ValueCoding,
+};
+use sae_codec::{Codec, CodecError, ContainerError, Metrics, ModelError, SparseLatent, Transform};
+use safetensors::SafeTensors;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/v1.0-release")
+        .join(name)
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sae-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn images() -> Vec<f32> {
+    read_npy(fixture("images.npy")).unwrap().data
+}
+
+/// Byte ranges `(frame offset, payload length)` of a finished container's records.
+fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let n = bytes.len();
+    let footer = u64::from_le_bytes(bytes[n - 16..n - 8].try_into().unwrap()) as usize;
+    let count = u64::from_le_bytes(bytes[footer + 4..footer + 12].try_into().unwrap()) as usize;
+    (0..count)
+        .map(|i| {
+            let at = footer + 12 + 8 * i;
+            let offset = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+            let len = u32::from_le_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize;
+            (offset, len)
+        })
+        .collect()
+}
+
+/// Recomputes the checksum of every record frame and of the footer.
+fn fix_checksums(bytes: &mut [u8]) {
+    for (offset, len) in frames(bytes) {
+        let crc = crc32c::crc32c(&bytes[offset..offset + 4 + len]);
+        bytes[offset + 4 + len..offset + 8 + len].copy_from_slice(&crc.to_le_bytes());
+    }
+    let n = bytes.len();
+    let footer = u64::from_le_bytes(bytes[n - 16..n - 8].try_into().unwrap()) as usize;
+    let crc = crc32c::crc32c(&bytes[footer..n - 20]);
+    bytes[n - 20..n - 16].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Replaces the first occurrence of `from` inside record payloads by `to`
+/// (same length), then fixes the checksums.
+fn patch_records(bytes: &mut [u8], from: &[u8], to: &[u8]) {
+    let (start, end) = {
+        let f = frames(bytes);
+        (f[0].0, f.last().map(|&(o, l)| o + 8 + l).unwrap())
+    };
+    let at = bytes[start..end]
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("pattern present")
+        + start;
+    bytes[at..at + to.len()].copy_from_slice(to);
+    fix_checksums(bytes);
+}
+
+/// A container written with `header` (the codec's, altered) holding `images` as the codec encodes them.
+fn rewrite_header(codec: &Codec, header: Header, extras_of: impl Fn(usize) -> Vec<Extra>) -> Vec<u8> {
+    let original = codec.compress(&images()).unwrap();
+    let mut reader = ContainerReader::open(Cursor::new(&original)).unwrap();
+    let mut writer = ContainerWriter::new(Vec::new(), header).unwrap();
+    for i in 0..reader.len() {
+        let record = reader.get(i).unwrap();
+        writer.append_with_extras(&record.latent, &extras_of(i)).unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+#[test]
+fn scales_must_be_finite_and_positive() {
+    let codec = Codec::load(fixture("per-unit.safetensors")).unwrap();
+    let placeholder = 0.123_456_79f32;
+    // Every record's scale replaced by a placeholder, then by each bad value: CRCs valid.
+    let clean = rewrite_header(&codec, codec.header().clone(), |_| {
+        vec![Extra::compact_scale(f64::from(placeholder))]
+    });
+    assert!(codec.decompress(&clean).is_ok());
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -2.0] {
+        let mut forged = clean.clone();
+        patch_records(&mut forged, &placeholder.to_le_bytes(), &bad.to_le_bytes());
+        match codec.decompress(&forged) {
+            Err(CodecError::Container(ContainerError::BadScale { .. })) => {}
+            other => panic!("scale {bad}: {other:?}"),
+        }
+        // The container layer alone refuses it too, random access and streaming.
+        let mut reader = ContainerReader::open(Cursor::new(&forged)).unwrap();
+        assert!((0..reader.len()).any(|i| reader.get(i).is_err()));
+        assert!(StreamReader::new(&forged[..]).unwrap().any(|r| r.is_err()));
+    }
+    // A scale so large that the image overflows f32: no infinite image comes back.
+    let mut huge = rewrite_header(&codec, codec.header().clone(), |_| {
+        vec![Extra::scale(0.123_456_789)]
+    });
+    patch_records(
+        &mut huge,
+        &0.123_456_789f64.to_le_bytes(),
+        &1e300f64.to_le_bytes(),
+    );
+    assert!(matches!(
+        codec.decompress(&huge),
+        Err(CodecError::NonFiniteOutput { record: 0 })
+    ));
+    // Writers refuse such scales as well.
+    let mut writer = ContainerWriter::new(Vec::new(), codec.header().clone()).unwrap();
+    let latent = SparseLatent::new(codec.header().latent_len, vec![], vec![]).unwrap();
+    assert!(writer.append_with_extras(&latent, &[Extra::scale(-1.0)]).is_err());
+}
+
+#[test]
+fn a_container_must_agree_with_the_model_on_shape_and_transforms() {
+    let codec = Codec::load(fixture("gaps.safetensors")).unwrap();
+    let scale = |_| vec![Extra::scale(2.0)];
+    let refused = |header: Header, field: &str| {
+        let forged = rewrite_header(&codec, header, scale);
+        match codec.decompress(&forged) {
+            Err(CodecError::HeaderMismatch { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+        assert!(matches!(
+            codec.decompress_from(&forged[..]),
+            Err(CodecError::HeaderMismatch { .. })
+        ));
+    };
+    // Transforms dropped, or an affine step that would give infinities.
+    let mut h = codec.header().clone();
+    h.transforms.clear();
+    refused(h, "transforms");
+    let mut h = codec.header().clone();
+    h.transforms.push(Transform::Affine {
+        scale: 1e-300,
+        offset: 0.0,
+    });
+    refused(h, "transforms");
+    // Another record shape (same element count) or element type.
+    let mut h = codec.header().clone();
+    h.record_shape = vec![4, 16];
+    refused(h, "record shape");
+    let mut h = codec.header().clone();
+    h.element_type = ElementType::F64;
+    refused(h, "record shape");
+    // Another latent length: rewritten latents of that length.
+    let mut h = codec.header().clone();
+    h.latent_len += 1;
+    h.index_coding = IndexCoding::reference();
+    let mut writer = ContainerWriter::new(Vec::new(), h).unwrap();
+    writer
+        .append_with_extras(
+            &SparseLatent::new(65, vec![3], vec![1.0]).unwrap(),
+            &[Extra::scale(1.0)],
+        )
+        .unwrap();
+    assert!(matches!(
+        codec.decompress(&writer.finish().unwrap()),
+        Err(CodecError::HeaderMismatch {
+            field: "latent length",
+            ..
+        })
+    ));
+    // Codings may differ (a recode changes them): those still decode.
+    let mut h = codec.header().clone();
+    h.value_coding = ValueCoding::F32;
+    let recoded = rewrite_header(&codec, h, scale);
+    assert!(codec.decompress(&recoded).is_ok());
+}
+
+#[test]
+fn stored_values_must_be_finite() {
+    let codec = Codec::load(fixture("reference.safetensors")).unwrap();
+    let placeholder = 1234.5f32;
+    let mut writer = ContainerWriter::new(Vec::new(), codec.header().clone()).unwrap();
+    writer
+        .append(&SparseLatent::new(codec.header().latent_len, vec![2, 9], vec![0.5, placeholder]).unwrap())
+        .unwrap();
+    let clean = writer.finish().unwrap();
+    assert!(codec.decompress(&clean).is_ok());
+    for bad in [f32::NAN, f32::INFINITY] {
+        let mut forged = clean.clone();
+        patch_records(&mut forged, &placeholder.to_le_bytes(), &bad.to_le_bytes());
+        assert!(matches!(
+            codec.decompress(&forged),
+            Err(CodecError::Container(ContainerError::NonFiniteValue {
+                position: 1,
+                ..
+            }))
+        ));
+    }
+    // Writers refuse what a coding cannot hold: NaN, and f16 overflow.
+    let latent = |v: f32| SparseLatent::new(8, vec![1], vec![v]).unwrap();
+    let mut f16 = Header::new(vec![4], ElementType::F32, 8);
+    f16.value_coding = ValueCoding::F16;
+    let mut writer = ContainerWriter::new(Vec::new(), f16).unwrap();
+    assert!(writer.append(&latent(65_504.0)).is_ok());
+    assert!(writer.append(&latent(70_000.0)).is_err());
+    assert!(writer.append(&latent(f32::NAN)).is_err());
+}
+
+/// A copy of a model file with its tensors passed through `edit`.
+fn edit_weights(source: &Path, target: &Path, edit: impl Fn(&str, &mut Vec<f32>)) {
+    let bytes = std::fs::read(source).unwrap();
+    let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata: HashMap<String, String> = meta.metadata().clone().unwrap();
+    let tensors = SafeTensors::deserialize(&bytes).unwrap();
+    let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, view) in tensors.tensors() {
+        let mut values: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        edit(&name, &mut values);
+        let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        owned.push((name, view.shape().to_vec(), data));
+    }
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = owned
+        .iter()
+        .map(|(n, s, d)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), d).unwrap(),
+            )
+        })
+        .collect();
+    let mut metadata = metadata;
+    metadata.remove("fingerprint"); // the weights change; so would their fingerprint
+    std::fs::write(target, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
+}
+
+#[test]
+fn weights_must_be_finite_and_outputs_are_checked() {
+    let source = fixture("per-unit.safetensors");
+    for (tensor, bad) in [("decoder.0.bias", f32::NAN), ("encoder.2.weight", f32::INFINITY)] {
+        let path = temp(&format!("bad-{tensor}.safetensors"));
+        edit_weights(&source, &path, |name, v| {
+            if name == tensor {
+                v[0] = bad;
+            }
+        });
+        match Codec::load(&path) {
+            Err(CodecError::Model(ModelError::BadWeights { reason })) => {
+                assert!(reason.contains(tensor), "{reason}")
+            }
+            other => panic!("{tensor}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn decoded_images_are_never_non_finite() {
+    // Finite but huge decoder weights (a release-1.0 file: its settings carry
+    // no fingerprint to betray the edit): containers it writes decode to
+    // infinities, and that is an error, never an image.
+    let path = temp("huge.safetensors");
+    edit_weights(&fixture("reference.safetensors"), &path, |name, v| {
+        if name.starts_with("decoder") {
+            v.iter_mut().for_each(|x| *x = 3e38);
+        }
+    });
+    let codec = Codec::load(&path).unwrap();
+    let bytes = codec.compress(&images()).unwrap();
+    assert!(matches!(
+        codec.decompress(&bytes),
+        Err(CodecError::NonFiniteOutput { .. })
+    ));
+    assert!(matches!(
+        codec.decompress_from(&bytes[..]),
+        Err(CodecError::NonFiniteOutput { .. })
+    ));
+}
+
+#[test]
+fn nan_inputs_to_metrics_are_errors() {
+    let a = [1.0f32, 2.0, 3.0, 4.0];
+    let mut b = a;
+    b[2] = f32::NAN;
+    assert!(matches!(
+        Metrics::compute(&a, &b, 2, None, None),
+        Err(CodecError::Model(ModelError::NonFinite { position: 2 }))
+    ));
+    assert!(Metrics::compute(&a, &a, 2, None, None).is_ok());
+}
+
+#[test]
+fn inputs_too_large_for_f32_reconstruction_are_refused_at_compression() {
+    let codec = Codec::load(fixture("per-unit.safetensors")).unwrap();
+    let mut data = images();
+    data[..64].iter_mut().for_each(|v| *v = 3e38);
+    assert!(matches!(
+        codec.compress(&data),
+        Err(CodecError::Overflow { record: 0, .. })
+    ));
+}
+
+#[test]
+fn forged_offsets_near_the_end_of_u64_are_typed_errors() {
+    let codec = Codec::load(fixture("gaps.safetensors")).unwrap();
+    let mut bytes = codec.compress(&images()).unwrap();
+    let n = bytes.len();
+    let footer = u64::from_le_bytes(bytes[n - 16..n - 8].try_into().unwrap()) as usize;
+    for (slot, value) in [(1usize, u64::MAX - 3), (11, u64::MAX)] {
+        let mut forged = bytes.clone();
+        let at = footer + 12 + 8 * slot;
+        forged[at..at + 8].copy_from_slice(&value.to_le_bytes());
+        let crc = crc32c::crc32c(&forged[footer..n - 20]);
+        forged[n - 20..n - 16].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            ContainerReader::open(Cursor::new(&forged)),
+            Err(ContainerError::Malformed { .. })
+        ));
+    }
+    // The untouched file still reads.
+    fix_checksums(&mut bytes);
+    assert!(codec.decompress(&bytes).is_ok());
+}
+
+#[test]
+fn adaptive_coding_over_a_forged_huge_latent_costs_only_what_the_file_holds() {
+    // 4 million units under adaptive gaps, a thousand empty records: each
+    // record used to clone a 32 MB model; now the file reads at once.
+    let mut header = Header::new(vec![4], ElementType::F32, 4_000_000);
+    header.index_coding = IndexCoding::Adaptive { increment: 32 };
+    let mut writer = ContainerWriter::new(Vec::new(), header).unwrap();
+    let empty = SparseLatent::new(4_000_000, vec![], vec![]).unwrap();
+    for _ in 0..1000 {
+        writer.append(&empty).unwrap();
+    }
+    writer
+        .append(&SparseLatent::new(4_000_000, vec![7, 3_999_999], vec![1.0, 2.0]).unwrap())
+        .unwrap();
+    let bytes = writer.finish().unwrap();
+    assert!(bytes.len() < 40_000, "{} bytes", bytes.len());
+    let mut reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
+    let nnz = reader.nonzeros().unwrap();
+    assert_eq!(nnz.len(), 1001);
+    assert_eq!(nnz[1000], 2);
+    // A codec refuses such a file before decoding any record.
+    let codec = Codec::load(fixture("gaps.safetensors")).unwrap();
+    let mut header = codec.header().clone();
+    header.latent_len = 4_000_000;
+    header.index_coding = IndexCoding::Adaptive { increment: 32 };
+    let mut writer = ContainerWriter::new(Vec::new(), header).unwrap();
+    writer.append_with_extras(&empty, &[Extra::scale(1.0)]).unwrap();
+    assert!(matches!(
+        codec.decompress(&writer.finish().unwrap()),
+        Err(CodecError::HeaderMismatch { .. })
+    ));
+}
+
+#[test]
+fn a_header_only_or_cut_container_is_refused_unless_partial_is_asked_for() {
+    let codec = Codec::load(fixture("gaps.safetensors")).unwrap();
+    let bytes = codec.compress(&images()).unwrap();
+    let header_len = frames(&bytes)[0].0;
+    match codec.decompress(&bytes[..header_len]) {
+        Err(CodecError::Unfinished {
+            records: 0,
+            lost_bytes: 0,
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    let partial = codec.decompress_partial(&bytes[..header_len + 10]).unwrap();
+    assert_eq!((partial.records, partial.lost_bytes), (0, Some(10)));
+}
