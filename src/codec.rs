@@ -488,7 +488,13 @@ impl Codec {
     /// Loads a codec saved with [`save`](Self::save) by this release or
     /// release 1.0, to run on `device`.
     pub fn load_on(path: impl AsRef<Path>, device: ComputeDevice) -> Result<Self> {
-        let (model, info) = Autoencoder::load(path, &device.open()?)?;
+        Self::from_safetensors(&std::fs::read(path)?, device)
+    }
+
+    /// A codec from the bytes of a model file (`docs/model-file.md`), to run
+    /// on `device`; every check of [`load_on`](Self::load_on).
+    pub fn from_safetensors(bytes: &[u8], device: ComputeDevice) -> Result<Self> {
+        let (model, info) = Autoencoder::from_safetensors(bytes, &device.open()?)?;
         let bad = |reason: String| CodecError::ModelFile { reason };
         let selector: Selector = info.selector.parse().map_err(bad)?;
         let latent_len = model.architecture().latent as u32;

@@ -204,14 +204,11 @@ pub fn write_npy(path: impl AsRef<Path>, array: &Array) -> Result<()> {
     writer.finish().map_err(|e| io_error(path, e))
 }
 
-/// Reads raw little-endian f32 values that must fill `shape` exactly.
+/// Reads raw little-endian f32 values of the given `shape`; the file's
+/// length must match it exactly.
 pub fn read_raw_f32(path: impl AsRef<Path>, shape: &[usize]) -> Result<Array> {
     let path = path.as_ref();
-    let expected = checked_count(shape)?
-        .checked_mul(4)
-        .ok_or_else(|| IoError::Shape {
-            reason: format!("shape {shape:?} overflows"),
-        })?;
+    let expected = raw_len(shape)?;
     let len = std::fs::metadata(path).map_err(|e| io_error(path, e))?.len();
     if len != expected as u64 {
         return Err(IoError::Shape {
@@ -221,12 +218,32 @@ pub fn read_raw_f32(path: impl AsRef<Path>, shape: &[usize]) -> Result<Array> {
             ),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+    parse_raw_f32(&std::fs::read(path).map_err(|e| io_error(path, e))?, shape)
+}
+
+/// Parses raw little-endian f32 values of the given `shape`; `bytes` must
+/// hold exactly that many.
+pub fn parse_raw_f32(bytes: &[u8], shape: &[usize]) -> Result<Array> {
+    let expected = raw_len(shape)?;
+    if bytes.len() != expected {
+        return Err(IoError::Shape {
+            reason: format!(
+                "{} bytes; shape {shape:?} of f32 needs {expected}",
+                bytes.len()
+            ),
+        });
+    }
     let data = bytes
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     Array::new(shape.to_vec(), data)
+}
+
+fn raw_len(shape: &[usize]) -> Result<usize> {
+    checked_count(shape)?.checked_mul(4).ok_or_else(|| IoError::Shape {
+        reason: format!("shape {shape:?} overflows"),
+    })
 }
 
 /// Writes raw little-endian f32 values.
@@ -251,18 +268,36 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx> {
     let mut raw = Vec::new();
     open(path)?.read_to_end(&mut raw).map_err(|e| io_error(path, e))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| IoError::Malformed {
-                format: "IDX (gzip)",
-                reason: e.to_string(),
-            })?;
-        out
+        gunzip_idx(&raw)?
     } else {
         raw
     };
     parse_idx(&bytes)
+}
+
+/// Decompresses a gzipped IDX file no further than its header declares (one
+/// byte more, so that trailing data is seen): a small file that inflates
+/// without end is read only as far as its shape.
+fn gunzip_idx(raw: &[u8]) -> Result<Vec<u8>> {
+    let malformed = |reason: String| IoError::Malformed {
+        format: "IDX (gzip)",
+        reason,
+    };
+    let mut decoder = flate2::read::GzDecoder::new(raw);
+    let mut out = vec![0u8; 4];
+    decoder.read_exact(&mut out).map_err(|e| malformed(e.to_string()))?;
+    let ndims = usize::from(out[3]);
+    out.resize(4 + 4 * ndims, 0);
+    decoder.read_exact(&mut out[4..]).map_err(|e| malformed(e.to_string()))?;
+    let count = out[4..]
+        .chunks_exact(4)
+        .try_fold(1u64, |n, d| n.checked_mul(u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))))
+        .ok_or_else(|| malformed("dimensions overflow".into()))?;
+    decoder
+        .take(count.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| malformed(e.to_string()))?;
+    Ok(out)
 }
 
 /// Parses IDX bytes: magic `0 0 0x08 ndims`, big-endian `u32` dimensions, data.

@@ -118,3 +118,39 @@ fn mnist_files_load_when_present() {
         }
     }
 }
+
+mod arbitrary_bytes {
+    use proptest::prelude::*;
+    use sae_io::{parse_idx, parse_npy, parse_raw_f32};
+
+    /// A valid `.npy` of shape (2, 3) written by `write_npy`.
+    fn valid_npy() -> Vec<u8> {
+        let path = std::env::temp_dir().join(format!("sae-io-arbitrary-{}.npy", std::process::id()));
+        sae_io::write_npy(&path, &sae_io::Array::new(vec![2, 3], vec![1.0; 6]).unwrap()).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).ok();
+        bytes
+    }
+
+    proptest! {
+        #[test]
+        fn readers_never_panic_and_shapes_match_values(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(a) = parse_npy(&bytes) {
+                prop_assert_eq!(a.shape.iter().product::<usize>(), a.data.len());
+            }
+            let _ = parse_idx(&bytes);
+            let _ = parse_raw_f32(&bytes, &[bytes.len() / 4]);
+        }
+
+        #[test]
+        fn an_altered_npy_reads_right_or_fails(at in 0usize..200, value in any::<u8>(), cut in 0usize..200) {
+            let mut bytes = valid_npy();
+            let at = at % bytes.len();
+            bytes[at] = value;
+            bytes.truncate(bytes.len() - cut.min(bytes.len()));
+            if let Ok(a) = parse_npy(&bytes) {
+                prop_assert_eq!(a.shape.iter().product::<usize>(), a.data.len());
+            }
+        }
+    }
+}
