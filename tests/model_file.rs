@@ -129,7 +129,9 @@ fn altered_model_files_load_or_fail_cleanly() {
     let model = std::fs::read(fixture("per-unit.safetensors")).unwrap();
     let container = std::fs::read(fixture("per-unit.sae")).unwrap();
     let header_len = 8 + u64::from_le_bytes(model[..8].try_into().unwrap()) as usize;
-    let positions = (0..header_len).step_by(7).chain((header_len..model.len()).step_by(997));
+    let positions = (0..header_len)
+        .step_by(7)
+        .chain((header_len..model.len()).step_by(997));
     let (mut loaded, mut refused) = (0, 0);
     for at in positions {
         for value in [0u8, b'9', 0xff] {

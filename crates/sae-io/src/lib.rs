@@ -227,10 +227,7 @@ pub fn parse_raw_f32(bytes: &[u8], shape: &[usize]) -> Result<Array> {
     let expected = raw_len(shape)?;
     if bytes.len() != expected {
         return Err(IoError::Shape {
-            reason: format!(
-                "{} bytes; shape {shape:?} of f32 needs {expected}",
-                bytes.len()
-            ),
+            reason: format!("{} bytes; shape {shape:?} of f32 needs {expected}", bytes.len()),
         });
     }
     let data = bytes
@@ -241,9 +238,11 @@ pub fn parse_raw_f32(bytes: &[u8], shape: &[usize]) -> Result<Array> {
 }
 
 fn raw_len(shape: &[usize]) -> Result<usize> {
-    checked_count(shape)?.checked_mul(4).ok_or_else(|| IoError::Shape {
-        reason: format!("shape {shape:?} overflows"),
-    })
+    checked_count(shape)?
+        .checked_mul(4)
+        .ok_or_else(|| IoError::Shape {
+            reason: format!("shape {shape:?} overflows"),
+        })
 }
 
 /// Writes raw little-endian f32 values.
@@ -285,13 +284,19 @@ fn gunzip_idx(raw: &[u8]) -> Result<Vec<u8>> {
     };
     let mut decoder = flate2::read::GzDecoder::new(raw);
     let mut out = vec![0u8; 4];
-    decoder.read_exact(&mut out).map_err(|e| malformed(e.to_string()))?;
+    decoder
+        .read_exact(&mut out)
+        .map_err(|e| malformed(e.to_string()))?;
     let ndims = usize::from(out[3]);
     out.resize(4 + 4 * ndims, 0);
-    decoder.read_exact(&mut out[4..]).map_err(|e| malformed(e.to_string()))?;
+    decoder
+        .read_exact(&mut out[4..])
+        .map_err(|e| malformed(e.to_string()))?;
     let count = out[4..]
         .chunks_exact(4)
-        .try_fold(1u64, |n, d| n.checked_mul(u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))))
+        .try_fold(1u64, |n, d| {
+            n.checked_mul(u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
+        })
         .ok_or_else(|| malformed("dimensions overflow".into()))?;
     decoder
         .take(count.saturating_add(1))
