@@ -26,6 +26,7 @@ use sae_codec::sae_container::ContainerReader;
 use sae_codec::sae_sas::{DatasetConfig, Detector};
 use sae_codec::{
     Codec, CodecConfig, ComputeDevice, LambdaControl, Metrics, Preset, Refinement, TrainConfig, ValueFormat,
+    radial_profile,
 };
 
 #[global_allocator]
@@ -115,7 +116,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|i| reader.get(i).map(|r| r.latent.nnz()))
         .collect::<Result<_, _>>()?;
     let sizes = reader.size_report()?;
-    let m = Metrics::compute(&test, &back, pixels, Some(&nnz), Some(bytes.len() as u64))?;
+    let shape = [detector.npix, detector.npix];
+    let m = Metrics::compute(&test, &back, pixels, Some(&nnz), Some(bytes.len() as u64))?
+        .with_radial(&test, &back, &shape)?;
     let ratio = m.values_per_nonzero.expect("nonzeros given");
 
     println!("\n| quantity | value |");
@@ -131,6 +134,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| relative L2 error: mean / median / max | {:.3e} / {:.3e} / {:.3e} |",
         m.rel_l2.mean, m.rel_l2.p50, m.rel_l2.max
     );
+    if let Some(l) = m.log10_rms {
+        println!(
+            "| log10-domain error, RMS decades: mean / median / max | {:.3} / {:.3} / {:.3} |",
+            l.mean, l.p50, l.max
+        );
+    }
+    if let Some(r) = m.radial_max_rel {
+        println!(
+            "| I(q) curve: max relative deviation per image: mean / median / max | {:.3e} / {:.3e} / {:.3e} |",
+            r.mean, r.p50, r.max
+        );
+    }
     println!("| PSNR | {:.1} dB |", m.psnr_db);
     println!(
         "| nonzero latents per image: mean | {:.1} |",
@@ -193,6 +208,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         3,
     )?;
 
+    // Scattering curves: the azimuthal average I(q) of four test images and of their reconstructions.
+    let q_of = |k: usize| (k as f64 + 0.5) * 2.0 * detector.qmax / detector.npix as f64;
+    type Curve = Vec<(f64, f64)>;
+    let curves: Vec<(Curve, Curve)> = (0..4.min(m.records))
+        .map(|i| {
+            let at = |data: &[f32]| {
+                radial_profile(&data[i * pixels..(i + 1) * pixels], detector.npix, detector.npix)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, v)| (q_of(k), v))
+                    .collect::<Vec<_>>()
+            };
+            (at(&test), at(&back))
+        })
+        .collect();
+    let panels: Vec<common::figures::Profiles<'_>> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, (original, reconstruction))| common::figures::Profiles {
+            title: format!("test image {i}: {}", sidecar.images[i].model),
+            original,
+            reconstruction,
+        })
+        .collect();
+    common::figures::profile_chart(&out.join("iq.png"), &panels, "q (1/Å)")?;
+
     // Histograms of the relative error (log10 bins from 1e-3 to 1) and of the ratio.
     let errors: Vec<f64> = test
         .chunks(pixels)
@@ -249,7 +290,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "\nwrote {} (container), model.safetensors, test.json, examples.png (original | reconstruction | latent, \
-         log colour), error_histogram.png and ratio_histogram.png (the bins above) in {}",
+         log colour), iq.png (azimuthal averages I(q), original and reconstructed), \
+         error_histogram.png and ratio_histogram.png (the bins above) in {}",
         path.display(),
         out.display()
     );

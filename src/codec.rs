@@ -14,8 +14,8 @@ use sae_container::{
     Record, SparseLatent, StreamReader, Transform,
 };
 use sae_model::{
-    Architecture, Autoencoder, ModelInfo, Progress, Refinement, Selector, SparseCode, TrainConfig,
-    TrainReport, Trainer, hex,
+    Architecture, Autoencoder, InputView, ModelInfo, Progress, Refinement, SampleSource, Selector,
+    SparseCode, TrainConfig, TrainReport, Trainer, hex,
 };
 
 use crate::coding::{self, IndexFormat, ValueFormat};
@@ -50,6 +50,9 @@ pub struct CodecConfig {
     pub seed: u64,
     /// Where the network trains and runs.
     pub device: ComputeDevice,
+    /// What the encoder sees of a (transformed) record; the decoder and the
+    /// loss stay on the record itself. Saved with the model.
+    pub encoder_view: InputView,
 }
 
 impl Default for CodecConfig {
@@ -118,6 +121,32 @@ impl Codec {
         config: &CodecConfig,
         progress: impl FnMut(&Progress),
     ) -> Result<(Self, TrainReport)> {
+        Self::train_inner(data, record_shape, config, None, progress)
+    }
+
+    /// Trains a codec on `data` and on the fresh records `source` delivers
+    /// while it trains (raw records of `record_shape`, transformed here as
+    /// `data` is): between epochs they replace the oldest training records
+    /// ([`Trainer::train_streaming`]). The validation records and the coding
+    /// tables come from `data`. With the `sas` feature,
+    /// [`SimulatedImages`](crate::SimulatedImages) is such a source.
+    pub fn train_streaming(
+        data: &[f32],
+        record_shape: &[usize],
+        config: &CodecConfig,
+        source: &mut dyn SampleSource,
+        progress: impl FnMut(&Progress),
+    ) -> Result<(Self, TrainReport)> {
+        Self::train_inner(data, record_shape, config, Some(source), progress)
+    }
+
+    fn train_inner(
+        data: &[f32],
+        record_shape: &[usize],
+        config: &CodecConfig,
+        source: Option<&mut dyn SampleSource>,
+        progress: impl FnMut(&Progress),
+    ) -> Result<(Self, TrainReport)> {
         let n = record_len(record_shape)?;
         check_data(data, n)?;
         let transformed = forward_all(&config.transforms, data, n)?;
@@ -127,8 +156,19 @@ impl Codec {
             "training",
         )?;
         let mut model = Autoencoder::new(arch, &config.device.open()?, config.seed)?;
+        model.set_input_view(config.encoder_view)?;
         let trainer = Trainer::new(config.train.clone(), config.selector.boxed());
-        let report = trainer.train(&mut model, &transformed, progress)?;
+        let report = match source {
+            None => trainer.train(&mut model, &transformed, progress)?,
+            Some(inner) => {
+                let mut source = Transformed {
+                    inner,
+                    transforms: &config.transforms,
+                    n,
+                };
+                trainer.train_streaming(&mut model, &transformed, &mut source, progress)?
+            }
+        };
         let mut header = Header::new(
             record_shape.iter().map(|&d| d as u64).collect(),
             ElementType::F32,
@@ -669,6 +709,31 @@ fn training_bytes(arch: Architecture, batch: usize, values: usize) -> Option<u64
     parameters
         .checked_add(activations)?
         .checked_add((values as u64).checked_mul(4)?)
+}
+
+/// A source of raw records seen through the codec's transforms.
+struct Transformed<'a> {
+    inner: &'a mut dyn SampleSource,
+    transforms: &'a [Transform],
+    n: usize,
+}
+
+impl SampleSource for Transformed<'_> {
+    fn take_ready(&mut self) -> sae_model::Result<Vec<f32>> {
+        let raw = self.inner.take_ready()?;
+        if !raw.len().is_multiple_of(self.n) {
+            return Err(sae_model::ModelError::Shape {
+                reason: format!(
+                    "a source gave {} values, not a whole number of records of {}",
+                    raw.len(),
+                    self.n
+                ),
+            });
+        }
+        forward_all(self.transforms, &raw, self.n).map_err(|e| sae_model::ModelError::Source {
+            reason: format!("a fresh record cannot be transformed: {e}"),
+        })
+    }
 }
 
 /// Applies `transforms` to every record of `data`.

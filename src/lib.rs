@@ -33,14 +33,18 @@ mod legacy;
 pub mod memory;
 mod metrics;
 mod preset;
+#[cfg(feature = "sas")]
+mod stream;
 pub mod transform;
 
 pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
 pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
-pub use metrics::{Metrics, Summary};
+pub use metrics::{Metrics, Summary, radial_profile};
 pub use preset::Preset;
+#[cfg(feature = "sas")]
+pub use stream::SimulatedImages;
 pub use transform::Transforms;
 
 // What a user needs to configure, train and inspect, in one namespace.
@@ -49,7 +53,8 @@ pub use sae_container::{
     ValueCoding,
 };
 pub use sae_model::{
-    LambdaControl, LrSchedule, ModelError, Progress, Refinement, Selector, TrainConfig, TrainReport,
+    InputView, LambdaControl, LrSchedule, ModelError, Progress, Refinement, SampleSource, Selector,
+    TrainConfig, TrainReport,
 };
 
 pub use sae_arith;

@@ -61,6 +61,74 @@ pub struct Metrics {
     pub values_per_nonzero: Option<Summary>,
     /// Raw f32 bytes over container bytes, everything included (if the size is known).
     pub byte_ratio: Option<f64>,
+    /// What a log colour scale shows: per record, the RMS over its positive
+    /// pixels of `log10(max(x̂, x_min)) − log10(x)` in decades, `x_min` the
+    /// record's smallest positive value (so a reconstruction at or below zero
+    /// counts as the faintest pixel). `None` for data with negative values.
+    pub log10_rms: Option<Summary>,
+    /// What a scattering curve shows, for 2-D records ([`with_radial`](Self::with_radial)):
+    /// per record, the largest relative deviation of the azimuthally
+    /// averaged intensity `Î(q)` from `I(q)` over the q bins ([`radial_profile`]).
+    pub radial_max_rel: Option<Summary>,
+}
+
+/// The azimuthal average of a row-major `height × width` image about its
+/// centre `((height−1)/2, (width−1)/2)`: bin `k` holds the mean of the pixels
+/// whose centre lies at a distance `r` with `k ≤ r < k + 1` pixels, for every
+/// full circle (`r < min(height, width)/2`); the corners are left out.
+///
+/// ```
+/// let image = [1.0f32; 16];
+/// assert_eq!(sae_codec::radial_profile(&image, 4, 4), vec![1.0, 1.0]);
+/// ```
+pub fn radial_profile(image: &[f32], height: usize, width: usize) -> Vec<f64> {
+    let limit = height.min(width) as f64 / 2.0;
+    let bins = limit.ceil() as usize;
+    let (mut sum, mut count) = (vec![0.0f64; bins], vec![0u32; bins]);
+    let (cy, cx) = ((height as f64 - 1.0) / 2.0, (width as f64 - 1.0) / 2.0);
+    for (i, row) in image.chunks(width).take(height).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            let r = ((i as f64 - cy).powi(2) + (j as f64 - cx).powi(2)).sqrt();
+            if r < limit {
+                let k = r as usize;
+                sum[k] += f64::from(v);
+                count[k] += 1;
+            }
+        }
+    }
+    sum.iter()
+        .zip(&count)
+        .filter(|(_, c)| **c > 0)
+        .map(|(s, &c)| s / f64::from(c))
+        .collect()
+}
+
+/// Per record, RMS of log10 differences over its positive pixels (see [`Metrics::log10_rms`]).
+fn log10_rms(original: &[f32], reconstruction: &[f32], record_len: usize) -> Option<Summary> {
+    if original.iter().any(|&v| v < 0.0) {
+        return None;
+    }
+    let mut per_record = Vec::new();
+    for (x, y) in original.chunks(record_len).zip(reconstruction.chunks(record_len)) {
+        let floor = x
+            .iter()
+            .copied()
+            .filter(|&v| v > 0.0)
+            .fold(f32::INFINITY, f32::min);
+        if !floor.is_finite() {
+            continue; // no positive pixel: nothing to show on a log scale
+        }
+        let (mut sum, mut count) = (0.0f64, 0usize);
+        for (&a, &b) in x.iter().zip(y) {
+            if a > 0.0 {
+                let d = f64::from(b.max(floor)).log10() - f64::from(a).log10();
+                sum += d * d;
+                count += 1;
+            }
+        }
+        per_record.push((sum / count as f64).sqrt());
+    }
+    (!per_record.is_empty()).then(|| Summary::of(&per_record))
 }
 
 impl Metrics {
@@ -126,7 +194,45 @@ impl Metrics {
             max_abs_error: max_abs,
             values_per_nonzero,
             byte_ratio: container_bytes.map(|b| (original.len() * 4) as f64 / b as f64),
+            log10_rms: log10_rms(original, reconstruction, record_len),
+            radial_max_rel: None,
         })
+    }
+
+    /// Adds [`radial_max_rel`](Self::radial_max_rel) for records of
+    /// `record_shape` (two dimensions; other shapes leave it `None`). Bins
+    /// whose original mean is not positive are skipped.
+    pub fn with_radial(
+        mut self,
+        original: &[f32],
+        reconstruction: &[f32],
+        record_shape: &[usize],
+    ) -> Result<Self> {
+        let &[h, w] = record_shape else {
+            return Ok(self);
+        };
+        let n = h * w;
+        if n == 0 || original.len() != reconstruction.len() || !original.len().is_multiple_of(n) {
+            return Err(CodecError::shape(format!(
+                "{} original and {} reconstructed values in records of {record_shape:?}",
+                original.len(),
+                reconstruction.len()
+            )));
+        }
+        let per_record: Vec<f64> = original
+            .chunks(n)
+            .zip(reconstruction.chunks(n))
+            .map(|(x, y)| {
+                let (a, b) = (radial_profile(x, h, w), radial_profile(y, h, w));
+                a.iter()
+                    .zip(&b)
+                    .filter(|(i, _)| **i > 0.0)
+                    .map(|(i, j)| (j - i).abs() / i)
+                    .fold(0.0, f64::max)
+            })
+            .collect();
+        self.radial_max_rel = Some(Summary::of(&per_record));
+        Ok(self)
     }
 }
 
@@ -148,5 +254,76 @@ mod tests {
         assert_eq!((v.min, v.max), (1.0, 2.0));
         assert!((m.psnr_db - 10.0 * (16.0f64 / (0.25 / 4.0)).log10()).abs() < 1e-9);
         assert!(Metrics::compute(&x, &y[..3], 2, None, None).is_err());
+        // log10: record 0 is off by log10(4.5/4) in one of two positive pixels.
+        let l = m.log10_rms.unwrap();
+        assert!((l.max - ((4.5f64 / 4.0).log10().powi(2) / 2.0).sqrt()).abs() < 1e-7);
+        // Record 1's zero pixel is left out; its reconstruction is exact.
+        assert_eq!(l.min, 0.0);
+    }
+
+    #[test]
+    fn log10_error_clamps_at_the_faintest_pixel_and_skips_negative_data() {
+        let x = [1e-3f32, 1.0];
+        let y = [-5.0f32, 1.0]; // clamped to 1e-3: no error shown
+        assert_eq!(
+            Metrics::compute(&x, &y, 2, None, None)
+                .unwrap()
+                .log10_rms
+                .unwrap()
+                .max,
+            0.0
+        );
+        let y = [1e-2f32, 1.0]; // one decade on one pixel of two
+        let e = Metrics::compute(&x, &y, 2, None, None)
+            .unwrap()
+            .log10_rms
+            .unwrap()
+            .max;
+        assert!((e - 0.5f64.sqrt()).abs() < 1e-6);
+        assert!(
+            Metrics::compute(&[-1.0, 1.0], &[-1.0, 1.0], 2, None, None)
+                .unwrap()
+                .log10_rms
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn radial_profile_and_its_error() {
+        // 6×6: centre 2.5; ring k holds distances in [k, k+1), rings 0..3 are full circles.
+        let image: Vec<f32> = (0..36)
+            .map(|p| {
+                let (i, j) = ((p / 6) as f64 - 2.5, (p % 6) as f64 - 2.5);
+                (10.0 - (i * i + j * j).sqrt()) as f32
+            })
+            .collect();
+        let profile = radial_profile(&image, 6, 6);
+        assert_eq!(profile.len(), 3);
+        assert!(profile[0] > profile[1] && profile[1] > profile[2]);
+        // Doubling the outermost full ring's pixels doubles that bin: error 1 there.
+        let mut doubled = image.clone();
+        for (p, v) in doubled.iter_mut().enumerate() {
+            let (i, j) = ((p / 6) as f64 - 2.5, (p % 6) as f64 - 2.5);
+            let r = (i * i + j * j).sqrt();
+            if (2.0..3.0).contains(&r) {
+                *v *= 2.0;
+            }
+        }
+        let m = Metrics::compute(&image, &doubled, 36, None, None)
+            .unwrap()
+            .with_radial(&image, &doubled, &[6, 6])
+            .unwrap();
+        assert!((m.radial_max_rel.unwrap().max - 1.0).abs() < 1e-9);
+        let same = Metrics::compute(&image, &image, 36, None, None)
+            .unwrap()
+            .with_radial(&image, &image, &[6, 6])
+            .unwrap();
+        assert_eq!(same.radial_max_rel.unwrap().max, 0.0);
+        // 1-D records have no radial profile.
+        let flat = Metrics::compute(&image, &image, 36, None, None)
+            .unwrap()
+            .with_radial(&image, &image, &[36])
+            .unwrap();
+        assert!(flat.radial_max_rel.is_none());
     }
 }

@@ -229,3 +229,75 @@ pub fn rate_distortion_chart(
     root.present()?;
     Ok(())
 }
+
+/// One panel of [`profile_chart`]: a title and the original and
+/// reconstructed azimuthal averages, as (q, I(q)) points.
+pub struct Profiles<'a> {
+    /// Panel title.
+    pub title: String,
+    /// The original's I(q).
+    pub original: &'a [(f64, f64)],
+    /// The reconstruction's I(q).
+    pub reconstruction: &'a [(f64, f64)],
+}
+
+/// Scattering curves I(q), original against reconstruction, on log–log axes,
+/// one panel per image side by side (non-positive values are left out).
+pub fn profile_chart(path: &Path, panels: &[Profiles<'_>], x_label: &str) -> Result<(), Box<dyn Error>> {
+    register_font();
+    let root = BitMapBackend::new(path, (380 * panels.len().max(1) as u32, 380)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let areas = root.split_evenly((1, panels.len().max(1)));
+    for (area, panel) in areas.iter().zip(panels) {
+        let positive = |p: &&(f64, f64)| p.0 > 0.0 && p.1 > 0.0;
+        let all: Vec<(f64, f64)> = panel
+            .original
+            .iter()
+            .chain(panel.reconstruction)
+            .filter(positive)
+            .copied()
+            .collect();
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, 0f64, f64::INFINITY, 0f64);
+        for &(x, y) in &all {
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+        }
+        if all.is_empty() {
+            (x0, x1, y0, y1) = (1e-3, 1.0, 1e-3, 1.0);
+        }
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, (FONT, 15))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d((x0 / 1.2..x1 * 1.2).log_scale(), (y0 / 2.0..y1 * 2.0).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc("I(q)")
+            .x_label_formatter(&|x| format!("{x:.2}"))
+            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .label_style((FONT, 12))
+            .draw()?;
+        for (name, points, colour) in [
+            ("original", panel.original, BLACK),
+            ("reconstruction", panel.reconstruction, RGBColor(214, 39, 40)),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().filter(positive).copied(),
+                    colour.stroke_width(2),
+                ))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 12))
+            .position(SeriesLabelPosition::LowerLeft)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}

@@ -27,7 +27,7 @@ enum Command {
     /// Simulate SAS images: exactly those of a parameter sidecar, or a random seeded set.
     Simulate(cmd::simulate::Args),
     /// Train a codec on images and save it (safetensors with its settings).
-    Train(cmd::train::Args),
+    Train(Box<cmd::train::Args>),
     /// Compress images into a container file.
     Compress(cmd::compress::Args),
     /// Decompress a container into images (`.npy`).
@@ -46,7 +46,7 @@ enum Command {
 fn main() {
     let result = match Cli::parse().command {
         Command::Simulate(args) => cmd::simulate::run(args),
-        Command::Train(args) => cmd::train::run(args),
+        Command::Train(args) => cmd::train::run(*args),
         Command::Compress(args) => cmd::compress::run(args),
         Command::Decompress(args) => cmd::decompress::run(args),
         Command::Recode(args) => cmd::recode::run(args),

@@ -41,6 +41,12 @@ pub enum ModelError {
         /// What is wrong.
         reason: String,
     },
+    /// A [`SampleSource`](crate::SampleSource) could not deliver samples.
+    #[error("sample source: {reason}")]
+    Source {
+        /// What went wrong there.
+        reason: String,
+    },
     /// Training diverged (the loss became NaN or infinite).
     #[error("training diverged at step {step}: loss {loss}")]
     Diverged {

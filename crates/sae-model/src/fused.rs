@@ -404,6 +404,47 @@ pub(crate) fn add_scaled(t: Tensor, u: &Tensor, scale: f64) -> candle_core::Resu
     }
 }
 
+/// `t ← t + (1 − decay) · (u − t)`: one step of an exponential moving average.
+struct Blend {
+    decay: f64,
+}
+
+impl InplaceOp2 for Blend {
+    fn name(&self) -> &'static str {
+        "blend"
+    }
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let rate = 1.0 - self.decay;
+        fn run<T: Real>(t: &mut [T], u: &[T], rate: f64) -> candle_core::Result<()> {
+            t.par_chunks_mut(1 << 16)
+                .zip(u.par_chunks(1 << 16))
+                .for_each(|(t, u)| {
+                    for (t, &u) in t.iter_mut().zip(u) {
+                        *t = *t + (u - *t).scale(rate);
+                    }
+                });
+            Ok(())
+        }
+        dispatch2!(s1, l1, s2, l2, |a, b| run(a, b, rate))
+    }
+}
+
+/// `t ← decay · t + (1 − decay) · u`, in place on the CPU.
+pub(crate) fn blend(t: &mut Tensor, u: &Tensor, decay: f64) -> candle_core::Result<()> {
+    if fusable(&[t, u]) && t.dims() == u.dims() {
+        t.inplace_op2(u, &Blend { decay })
+    } else {
+        *t = ((&*t * decay)? + (u * (1.0 - decay))?)?;
+        Ok(())
+    }
+}
+
 /// The first decoder layer on sparse codes: `relu(b + Σ_j v_j · W[j, :])` per
 /// sample, reading only the rows of `W` (shape `(l, m)`) that are active.
 pub(crate) struct SparseLayer<'a> {

@@ -5,6 +5,7 @@ use candle_core::{DType, Device, Tensor};
 use crate::arch::Architecture;
 use crate::network::Autoencoder;
 use crate::selector::{ForwardDifference, Identity, SparseSelector};
+use crate::view::InputView;
 
 fn objective(model: &Autoencoder, x: &Tensor, lambda: f64, selector: &dyn SparseSelector) -> f64 {
     let (recon, penalty) = model.loss_terms(x, selector).unwrap();
@@ -19,8 +20,13 @@ fn nudged(tensor: &Tensor, i: usize, delta: f64) -> Tensor {
 }
 
 fn check(selector: &dyn SparseSelector, lambda: f64, seed: u64) {
+    check_with_view(selector, lambda, seed, InputView::Linear);
+}
+
+fn check_with_view(selector: &dyn SparseSelector, lambda: f64, seed: u64, view: InputView) {
     let arch = Architecture::new(3, 4, 7).unwrap();
-    let model = Autoencoder::new_with_dtype(arch, &Device::Cpu, seed, DType::F64).unwrap();
+    let mut model = Autoencoder::new_with_dtype(arch, &Device::Cpu, seed, DType::F64).unwrap();
+    model.set_input_view(view).unwrap();
     let x = Tensor::from_vec(
         (0..15)
             .map(|i| ((i * 37 % 11) as f64 / 5.0 - 0.8).abs() + 0.1)
@@ -74,6 +80,14 @@ fn gradients_match_finite_differences_identity() {
 fn gradients_match_finite_differences_forward_difference() {
     for seed in 0..3 {
         check(&ForwardDifference, 0.3, seed);
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences_with_encoder_views() {
+    for seed in 0..2 {
+        check_with_view(&Identity, 0.3, seed, InputView::Sqrt);
+        check_with_view(&Identity, 0.3, seed, InputView::Log { floor: 1e-2 });
     }
 }
 

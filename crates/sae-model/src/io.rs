@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::arch::Architecture;
 use crate::error::{ModelError, Result};
 use crate::network::{Autoencoder, Dense, Layers};
+use crate::view::InputView;
 
 /// Tensor names in files, in layer order, as a PyTorch
 /// `encoder = nn.Sequential(Linear(n, m), ReLU(), Linear(m, l), ReLU())` and
@@ -24,6 +25,10 @@ pub const TENSOR_NAMES: [(&str, &str); 4] = [
 
 /// Value of the `format` metadata entry that marks our files.
 pub const FORMAT_TAG: &str = "sae-codec/autoencoder-v1";
+
+/// Metadata entry naming the encoder's [`InputView`]; absent for the linear view
+/// (so files of networks without a view are as release 1.0 wrote them).
+pub const ENCODER_VIEW_KEY: &str = "encoder_view";
 
 /// What a weights file says about the model besides its tensors.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +133,9 @@ impl Autoencoder {
         metadata.insert("selector".into(), info.selector.clone());
         metadata.insert("lambda".into(), format!("{:?}", info.lambda));
         metadata.insert("fingerprint".into(), hex(&self.fingerprint()?));
+        if self.input_view() != InputView::Linear {
+            metadata.insert(ENCODER_VIEW_KEY.into(), self.input_view().to_string());
+        }
         Ok(safetensors::serialize(views, Some(metadata))?)
     }
 
@@ -238,7 +246,12 @@ impl Autoencoder {
                 reason: "tensors mix f32 and f64".into(),
             });
         }
-        let model = Self::from_parts(arch, Layers::new(layers.try_into().expect("four layers")))?;
+        let mut model = Self::from_parts(arch, Layers::new(layers.try_into().expect("four layers")))?;
+        if let Some(view) = meta.get(ENCODER_VIEW_KEY) {
+            model.view = view.parse().map_err(|reason| ModelError::BadWeights {
+                reason: format!("{ENCODER_VIEW_KEY}: {reason}"),
+            })?;
+        }
         if let Some(stored) = meta.get("fingerprint")
             && *stored != hex(&model.fingerprint()?)
         {
@@ -253,6 +266,7 @@ impl Autoencoder {
             "selector",
             "lambda",
             "fingerprint",
+            ENCODER_VIEW_KEY,
         ];
         let extra = meta
             .into_iter()

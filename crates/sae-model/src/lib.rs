@@ -49,18 +49,22 @@ mod optim;
 mod refine;
 mod selector;
 mod train;
+mod view;
 
 #[cfg(test)]
 mod gradcheck;
 
 pub use arch::Architecture;
 pub use error::{ModelError, Result};
-pub use io::{FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
+pub use io::{ENCODER_VIEW_KEY, FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
 pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, Dense, Layers, MIN_BLOCK_ROWS, SparseCode, StepStats};
 pub use optim::{Adam, AdamConfig};
 pub use refine::Refinement;
 pub use selector::{ForwardDifference, Identity, Selector, SparseSelector, selector_from_name};
-pub use train::{LambdaControl, LrSchedule, Progress, TrainConfig, TrainReport, Trainer, Validation};
+pub use train::{
+    LambdaControl, LrSchedule, Progress, SampleSource, TrainConfig, TrainReport, Trainer, Validation,
+};
+pub use view::InputView;
 
 /// Re-exported so users name devices and tensors without a separate dependency.
 pub use candle_core;

@@ -9,6 +9,7 @@ use crate::error::{ModelError, Result};
 use crate::fused::relu_backward;
 use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
 use crate::selector::SparseSelector;
+use crate::view::InputView;
 
 /// The nonzero entries of one latent: sorted indices and their values.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -88,6 +89,8 @@ pub struct Autoencoder {
     pub(crate) layers: Layers<Dense>,
     /// Rows per matrix product in the slice-based inference methods.
     block_rows: usize,
+    /// What the encoder sees of a record.
+    pub(crate) view: InputView,
 }
 
 /// Default largest number of rows per matrix product in the slice-based inference methods.
@@ -103,6 +106,8 @@ pub const MIN_BLOCK_ROWS: usize = 8;
 
 /// Activations of one forward pass, kept for the backward pass.
 pub(crate) struct Activations {
+    /// The encoder's view of the input.
+    pub input: Tensor,
     pub h0: Tensor,
     pub z: Tensor,
     pub h2: Tensor,
@@ -255,6 +260,7 @@ impl Autoencoder {
             device: device.clone(),
             layers: Layers::new(layers.try_into().expect("four layers")),
             block_rows: DEFAULT_BLOCK_ROWS,
+            view: InputView::Linear,
         })
     }
 
@@ -277,6 +283,7 @@ impl Autoencoder {
             device,
             layers,
             block_rows: DEFAULT_BLOCK_ROWS,
+            view: InputView::Linear,
         })
     }
 
@@ -302,7 +309,39 @@ impl Autoencoder {
             device: self.device.clone(),
             layers: self.layers.try_map(Dense::deep_copy)?,
             block_rows: self.block_rows,
+            view: self.view,
         })
+    }
+
+    /// `self ← decay·self + (1 − decay)·other`, weight by weight (an
+    /// exponential moving average of `other`'s weights during training).
+    pub(crate) fn blend_from(&mut self, other: &Self, decay: f64) -> Result<()> {
+        for (mine, theirs) in self
+            .layers
+            .as_array_mut()
+            .into_iter()
+            .zip(other.layers.as_array())
+        {
+            crate::fused::blend(&mut mine.weight, &theirs.weight, decay)?;
+            crate::fused::blend(&mut mine.bias, &theirs.bias, decay)?;
+        }
+        Ok(())
+    }
+
+    /// What the encoder sees of a record ([`InputView::Linear`] unless set).
+    pub fn input_view(&self) -> InputView {
+        self.view
+    }
+
+    /// Sets what the encoder sees of a record. The decoder and the loss are
+    /// unchanged: they work on the record itself.
+    pub fn set_input_view(&mut self, view: InputView) -> Result<()> {
+        view.validate().map_err(|reason| ModelError::InvalidConfig {
+            name: "encoder view",
+            reason,
+        })?;
+        self.view = view;
+        Ok(())
     }
 
     /// Largest number of rows per matrix product in [`encode_sparse`](Self::encode_sparse),
@@ -349,7 +388,7 @@ impl Autoencoder {
     /// One matrix product per layer over the whole batch: fastest, but the
     /// last bits may depend on the batch size; the slice-based methods do not.
     pub fn encode(&self, x: &Tensor) -> Result<Tensor> {
-        let (h0, _) = self.layers.encoder_hidden.forward(x, true)?;
+        let (h0, _) = self.layers.encoder_hidden.forward(&self.view.apply(x)?, true)?;
         Ok(self.layers.encoder_latent.forward(&h0, true)?.0)
     }
 
@@ -496,11 +535,19 @@ impl Autoencoder {
 
     /// Forward pass keeping what the backward pass needs.
     pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Activations> {
-        let (h0, _) = self.layers.encoder_hidden.forward(x, true)?;
+        let input = self.view.apply(x)?;
+        let (h0, _) = self.layers.encoder_hidden.forward(&input, true)?;
         let (z, active) = self.layers.encoder_latent.forward(&h0, true)?;
         let (h2, _) = self.layers.decoder_hidden.forward(&z, true)?;
         let (y, _) = self.layers.decoder_output.forward(&h2, false)?;
-        Ok(Activations { h0, z, h2, y, active })
+        Ok(Activations {
+            input,
+            h0,
+            z,
+            h2,
+            y,
+            active,
+        })
     }
 
     /// The objective's terms and metrics for a batch, and (when `with_gradients`)
@@ -544,7 +591,7 @@ impl Autoencoder {
         let gw1 = act.h0.t()?.matmul(&da1)?;
         let gb1 = column_sums(&da1)?;
         let da0 = relu_backward(da1.matmul(&self.layers.encoder_latent.weight.t()?)?, &act.h0)?;
-        let gw0 = x.t()?.matmul(&da0)?;
+        let gw0 = act.input.t()?.matmul(&da0)?;
         let gb0 = column_sums(&da0)?;
         let dense = |weight, bias| Dense { weight, bias };
         let grads = Gradients::new([dense(gw0, gb0), dense(gw1, gb1), dense(gw2, gb2), dense(gw3, gb3)]);

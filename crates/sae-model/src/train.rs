@@ -1,5 +1,6 @@
 //! Training: Adam, λ control, validation, early stopping, checkpoints, progress.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -104,6 +105,18 @@ pub enum LrSchedule {
     },
 }
 
+/// Fresh training samples that arrive while a network trains ("data without
+/// end"): a simulator on a background thread, a detector stream, a reader.
+///
+/// Between epochs [`Trainer::train_streaming`] takes what is ready and puts it
+/// in place of the oldest samples of its training pool, so the pool is
+/// renewed as fast as the source delivers, and training never waits for it.
+pub trait SampleSource {
+    /// Samples ready now (row-major, a whole number of records of the model's
+    /// input size; empty when none are ready). Should not block for long.
+    fn take_ready(&mut self) -> Result<Vec<f32>>;
+}
+
 /// Everything that controls a training run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
@@ -117,8 +130,12 @@ pub struct TrainConfig {
     pub adam: AdamConfig,
     /// Samples per step.
     pub batch_size: usize,
-    /// Passes over the training split.
+    /// Passes over the training split (with a time budget, the most).
     pub epochs: usize,
+    /// Stop at the end of the first epoch that ends past this many seconds
+    /// of training, with the learning-rate schedule following the elapsed
+    /// fraction of the budget (or of the epochs, whichever is further).
+    pub time_budget: Option<f64>,
     /// Seed of the split and of the shuffling.
     pub seed: u64,
     /// Fraction of the data held out for validation (0 for none).
@@ -131,6 +148,10 @@ pub struct TrainConfig {
     pub restore_best: bool,
     /// Write `latest.safetensors` every epoch and `best.safetensors` on improvement.
     pub checkpoint_dir: Option<PathBuf>,
+    /// Keep an exponential moving average of the weights, `w̄ ← d·w̄ + (1−d)·w`
+    /// after every step with decay `d` (e.g. 0.999), and validate, keep and
+    /// return the averaged weights instead of the last ones. `None`: no average.
+    pub weight_average: Option<f64>,
 }
 
 impl Default for TrainConfig {
@@ -142,13 +163,49 @@ impl Default for TrainConfig {
             adam: AdamConfig::default(),
             batch_size: 256,
             epochs: 10,
+            time_budget: None,
             seed: 0,
             validation_fraction: 0.1,
             lambda: LambdaControl::Fixed(0.0),
             early_stopping_patience: None,
             restore_best: true,
             checkpoint_dir: None,
+            weight_average: None,
         }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every setting's domain (what [`Trainer::train`] checks before
+    /// it starts), so a caller can refuse a bad configuration before
+    /// preparing data for it.
+    pub fn validate(&self) -> Result<()> {
+        let c = self;
+        c.lambda.validate()?;
+        let bad = |name, reason: String| Err(ModelError::InvalidConfig { name, reason });
+        if !(c.learning_rate > 0.0 && c.learning_rate.is_finite()) {
+            return bad("learning rate", format!("{} must be positive", c.learning_rate));
+        }
+        if c.batch_size == 0 {
+            return bad("batch size", "must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&c.validation_fraction) {
+            return bad(
+                "validation fraction",
+                format!("{} must be in [0, 1)", c.validation_fraction),
+            );
+        }
+        if let Some(t) = c.time_budget
+            && !(t > 0.0 && t.is_finite())
+        {
+            return bad("time budget", format!("{t} s must be positive"));
+        }
+        if let Some(d) = c.weight_average
+            && !(0.0..1.0).contains(&d)
+        {
+            return bad("weight average", format!("decay {d} must be in [0, 1)"));
+        }
+        Ok(())
     }
 }
 
@@ -190,6 +247,8 @@ pub struct Validation {
     pub penalty: f64,
     /// Mean active latent units per sample.
     pub nnz: f64,
+    /// Seconds since training started, when this was measured.
+    pub seconds: f64,
 }
 
 /// The outcome of [`Trainer::train`].
@@ -209,6 +268,8 @@ pub struct TrainReport {
     pub stopped_early: bool,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Fresh samples taken from a [`SampleSource`] into the training pool.
+    pub fresh_samples: u64,
 }
 
 /// Trains an [`Autoencoder`] on row-major samples.
@@ -259,21 +320,7 @@ impl Trainer {
     }
 
     fn validate(&self, n: usize, samples: usize) -> Result<()> {
-        let c = &self.config;
-        c.lambda.validate()?;
-        let bad = |name, reason: String| Err(ModelError::InvalidConfig { name, reason });
-        if !(c.learning_rate > 0.0 && c.learning_rate.is_finite()) {
-            return bad("learning rate", format!("{} must be positive", c.learning_rate));
-        }
-        if c.batch_size == 0 {
-            return bad("batch size", "must be at least 1".into());
-        }
-        if !(0.0..1.0).contains(&c.validation_fraction) {
-            return bad(
-                "validation fraction",
-                format!("{} must be in [0, 1)", c.validation_fraction),
-            );
-        }
+        self.config.validate()?;
         if samples == 0 {
             return Err(ModelError::Shape {
                 reason: format!("no samples of size {n}"),
@@ -288,6 +335,30 @@ impl Trainer {
         &self,
         model: &mut Autoencoder,
         data: &[f32],
+        progress: impl FnMut(&Progress),
+    ) -> Result<TrainReport> {
+        self.train_inner(model, data, None, progress)
+    }
+
+    /// Like [`train`](Self::train), renewing the training pool from `source`
+    /// between epochs: fresh samples replace the oldest ones (the held-out
+    /// validation samples, drawn from `data`, stay). An epoch is one pass over
+    /// the pool, whatever it holds by then.
+    pub fn train_streaming(
+        &self,
+        model: &mut Autoencoder,
+        data: &[f32],
+        source: &mut dyn SampleSource,
+        progress: impl FnMut(&Progress),
+    ) -> Result<TrainReport> {
+        self.train_inner(model, data, Some(source), progress)
+    }
+
+    fn train_inner(
+        &self,
+        model: &mut Autoencoder,
+        data: &[f32],
+        mut source: Option<&mut dyn SampleSource>,
         mut progress: impl FnMut(&Progress),
     ) -> Result<TrainReport> {
         let started = Instant::now();
@@ -317,7 +388,7 @@ impl Trainer {
         let val_batches = gather_batches(model, data, val_idx, c.batch_size)?;
 
         let steps_per_epoch = train_idx.len().div_ceil(c.batch_size) as u64;
-        let total_steps = steps_per_epoch * c.epochs as u64;
+        let total_steps = steps_per_epoch.saturating_mul(c.epochs as u64);
         let mut adam = Adam::new(model, c.adam)?;
         let mut lambda = c.lambda.initial();
         let mut error_average: Option<f64> = None;
@@ -330,6 +401,14 @@ impl Trainer {
             best_epoch: None,
             stopped_early: false,
             seconds: 0.0,
+            fresh_samples: 0,
+        };
+        let mut pool: Cow<'_, [f32]> = Cow::Borrowed(data);
+        // Ring position over the training rows: the next one to renew.
+        let mut renew_at = 0usize;
+        let mut average = match c.weight_average {
+            Some(_) => Some(model.deep_copy()?),
+            None => None,
         };
         let mut best: Option<(f64, Autoencoder)> = None;
         let mut since_best = 0usize;
@@ -338,6 +417,31 @@ impl Trainer {
         }
 
         for epoch in 0..c.epochs {
+            if epoch > 0
+                && let Some(source) = source.as_deref_mut()
+            {
+                let fresh = source.take_ready()?;
+                if !fresh.len().is_multiple_of(n) {
+                    return Err(ModelError::Shape {
+                        reason: format!(
+                            "a source gave {} values, not a whole number of samples of {n}",
+                            fresh.len()
+                        ),
+                    });
+                }
+                if let Some(position) = fresh.iter().position(|v| !v.is_finite()) {
+                    return Err(ModelError::NonFinite { position });
+                }
+                let rows = pool.to_mut();
+                // At most one pool's worth: older fresh samples would be overwritten at once.
+                let take = (fresh.len() / n).min(train_idx.len());
+                for sample in fresh.chunks_exact(n).skip(fresh.len() / n - take) {
+                    let r = train_idx[renew_at];
+                    rows[r * n..(r + 1) * n].copy_from_slice(sample);
+                    renew_at = (renew_at + 1) % train_idx.len();
+                }
+                report.fresh_samples += take as u64;
+            }
             train_idx.shuffle(&mut rng);
             for (b, chunk) in train_idx.chunks(c.batch_size).enumerate() {
                 step += 1;
@@ -348,9 +452,14 @@ impl Trainer {
                 {
                     lambda = target * (step as f64 / steps.max(1) as f64).min(1.0);
                 }
-                let lr = self.learning_rate(step, total_steps);
-                let x = gather(model, data, chunk)?;
+                let lr = self.learning_rate(step, total_steps, started.elapsed().as_secs_f64());
+                let x = gather(model, &pool, chunk)?;
                 let stats = model.train_step(&x, lambda, &*self.selector, &mut adam, lr)?;
+                if let (Some(avg), Some(decay)) = (average.as_mut(), c.weight_average) {
+                    // Bias-corrected early on: the average starts as a copy of the start.
+                    let d = decay.min((1.0 + step as f64) / (10.0 + step as f64));
+                    avg.blend_from(model, d)?;
+                }
                 let rel_error = stats.rel_error;
                 let used_lambda = lambda;
                 if let LambdaControl::Adaptive {
@@ -371,7 +480,9 @@ impl Trainer {
                 }
                 let last_of_epoch = b as u64 + 1 == steps_per_epoch;
                 let validation = if last_of_epoch && !val_batches.is_empty() {
-                    Some(self.validation(model, &val_batches)?)
+                    let mut v = self.validation(average.as_ref().unwrap_or(model), &val_batches)?;
+                    v.seconds = started.elapsed().as_secs_f64();
+                    Some(v)
                 } else {
                     None
                 };
@@ -393,22 +504,30 @@ impl Trainer {
                 }
             }
             report.epochs_run = epoch + 1;
+            // The weights this run stands for: the average when one is kept.
+            let current: &Autoencoder = average.as_ref().unwrap_or(model);
             if let Some(dir) = &c.checkpoint_dir {
-                model.save(
+                current.save(
                     dir.join("latest.safetensors"),
                     &ModelInfo::new(self.selector.name(), lambda),
                 )?;
             }
+            let out_of_time = c
+                .time_budget
+                .is_some_and(|t| started.elapsed().as_secs_f64() >= t);
             let Some(v) = report.history.last().copied() else {
+                if out_of_time {
+                    break;
+                }
                 continue;
             };
             let score = self.score(&v, lambda);
             if best.as_ref().is_none_or(|(s, _)| score < *s) {
-                best = Some((score, model.deep_copy()?));
+                best = Some((score, current.deep_copy()?));
                 report.best_epoch = Some(epoch);
                 since_best = 0;
                 if let Some(dir) = &c.checkpoint_dir {
-                    model.save(
+                    current.save(
                         dir.join("best.safetensors"),
                         &ModelInfo::new(self.selector.name(), lambda),
                     )?;
@@ -420,11 +539,17 @@ impl Trainer {
                     break;
                 }
             }
+            if out_of_time {
+                break;
+            }
         }
-        if c.restore_best
-            && let Some((_, weights)) = best
-        {
-            *model = weights;
+        match best {
+            Some((_, weights)) if c.restore_best => *model = weights,
+            _ => {
+                if let Some(avg) = average {
+                    *model = avg;
+                }
+            }
         }
         report.steps = step;
         report.final_lambda = lambda;
@@ -445,7 +570,7 @@ impl Trainer {
         }
     }
 
-    fn learning_rate(&self, step: u64, total_steps: u64) -> f64 {
+    fn learning_rate(&self, step: u64, total_steps: u64, seconds: f64) -> f64 {
         let c = &self.config;
         let base = c.learning_rate;
         if step <= c.lr_warmup_steps {
@@ -455,7 +580,9 @@ impl Trainer {
             LrSchedule::Constant => base,
             LrSchedule::Cosine { min_factor } => {
                 let span = total_steps.saturating_sub(c.lr_warmup_steps).max(1) as f64;
-                let t = ((step - c.lr_warmup_steps) as f64 / span).min(1.0);
+                let by_steps = (step - c.lr_warmup_steps) as f64 / span;
+                let by_time = c.time_budget.map_or(0.0, |budget| seconds / budget);
+                let t = by_steps.max(by_time).min(1.0);
                 base * (min_factor + (1.0 - min_factor) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()))
             }
         }
@@ -479,6 +606,7 @@ impl Trainer {
             recon_loss: recon / t,
             penalty: penalty / t,
             nnz: nnz / t,
+            seconds: 0.0,
         })
     }
 }

@@ -163,3 +163,186 @@ fn bad_inputs_are_typed_errors() {
         Err(ModelError::InvalidConfig { .. })
     ));
 }
+
+/// Hands out prepared chunks, one per call, then nothing.
+struct Chunks(Vec<Vec<f32>>);
+
+impl sae_model::SampleSource for Chunks {
+    fn take_ready(&mut self) -> sae_model::Result<Vec<f32>> {
+        Ok(if self.0.is_empty() {
+            Vec::new()
+        } else {
+            self.0.remove(0)
+        })
+    }
+}
+
+#[test]
+fn streaming_renews_the_pool_and_learns_from_fresh_samples() {
+    let n = 16;
+    // The starting pool holds one pattern family only; fresh samples bring others.
+    let pool: Vec<f32> = synthetic(200, n, 1);
+    let fresh: Vec<Vec<f32>> = (0..6).map(|k| synthetic(100, n, 100 + k)).collect();
+    let arch = Architecture::new(n, 16, 32).unwrap();
+    let cfg = config(LambdaControl::Fixed(1e-3), 8);
+    let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
+    let report = Trainer::new(cfg.clone(), Box::new(Identity))
+        .train_streaming(&mut model, &pool, &mut Chunks(fresh), |_| {})
+        .unwrap();
+    // 6 chunks of 100, each taken at the start of epochs 2..7, within a pool of 160.
+    assert_eq!(report.fresh_samples, 600);
+    assert_eq!(report.epochs_run, 8);
+    // A source that sends a partial sample is refused, not truncated.
+    let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
+    let err = Trainer::new(cfg.clone(), Box::new(Identity))
+        .train_streaming(&mut model, &pool, &mut Chunks(vec![vec![0.5; n + 1]]), |_| {})
+        .unwrap_err();
+    assert!(matches!(err, ModelError::Shape { .. }), "{err}");
+    let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
+    let err = Trainer::new(cfg, Box::new(Identity))
+        .train_streaming(&mut model, &pool, &mut Chunks(vec![vec![f32::NAN; n]]), |_| {})
+        .unwrap_err();
+    assert!(matches!(err, ModelError::NonFinite { .. }), "{err}");
+}
+
+#[test]
+fn streaming_with_an_empty_source_is_plain_training() {
+    let data = synthetic(120, 8, 3);
+    let run = |streaming: bool| {
+        let mut model = Autoencoder::new(Architecture::new(8, 8, 16).unwrap(), &Device::Cpu, 4).unwrap();
+        let trainer = Trainer::new(config(LambdaControl::Fixed(1e-3), 3), Box::new(Identity));
+        if streaming {
+            trainer
+                .train_streaming(&mut model, &data, &mut Chunks(Vec::new()), |_| {})
+                .unwrap();
+        } else {
+            trainer.train(&mut model, &data, |_| {}).unwrap();
+        }
+        model.fingerprint().unwrap()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
+fn weight_average_is_what_is_validated_and_kept() {
+    let data = synthetic(300, 16, 5);
+    let arch = Architecture::new(16, 16, 32).unwrap();
+    let train = |average: Option<f64>| {
+        let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
+        let cfg = TrainConfig {
+            weight_average: average,
+            restore_best: false,
+            ..config(LambdaControl::Fixed(1e-3), 20)
+        };
+        let report = Trainer::new(cfg, Box::new(Identity))
+            .train(&mut model, &data, |_| {})
+            .unwrap();
+        (model, report)
+    };
+    let (plain, plain_report) = train(None);
+    let (averaged, averaged_report) = train(Some(0.99));
+    assert_ne!(plain.fingerprint().unwrap(), averaged.fingerprint().unwrap());
+    // The averaged weights still reconstruct: the average of a converging run.
+    let v = averaged_report.history.last().unwrap();
+    assert!(
+        v.rel_error < 1.5 * plain_report.history.last().unwrap().rel_error + 0.02,
+        "{v:?}"
+    );
+    // Its last validation is the returned model's.
+    let x = averaged.batch_tensor(&data).unwrap();
+    assert!(averaged.loss_terms(&x, &Identity).unwrap().0.is_finite());
+    // A decay of 0 is the last weights themselves.
+    let (zero, _) = train(Some(0.0));
+    assert_eq!(zero.fingerprint().unwrap(), plain.fingerprint().unwrap());
+    for bad in [1.0, -0.1, f64::NAN] {
+        let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
+        let cfg = TrainConfig {
+            weight_average: Some(bad),
+            ..config(LambdaControl::Fixed(1e-3), 1)
+        };
+        let err = Trainer::new(cfg, Box::new(Identity)).train(&mut model, &data, |_| {});
+        assert!(matches!(err, Err(ModelError::InvalidConfig { .. })), "{bad}");
+    }
+}
+
+#[test]
+fn a_time_budget_ends_the_run_and_drives_the_schedule() {
+    let data = synthetic(200, 8, 7);
+    let mut model = Autoencoder::new(Architecture::new(8, 8, 16).unwrap(), &Device::Cpu, 4).unwrap();
+    let cfg = TrainConfig {
+        epochs: 1_000_000,
+        time_budget: Some(0.3),
+        schedule: LrSchedule::Cosine { min_factor: 0.1 },
+        ..config(LambdaControl::Fixed(1e-3), 1)
+    };
+    let mut last_lr = 0.0;
+    let report = Trainer::new(cfg, Box::new(Identity))
+        .train(&mut model, &data, |p| last_lr = p.learning_rate)
+        .unwrap();
+    assert!(report.epochs_run < 1_000_000);
+    assert!(report.seconds >= 0.3, "{}", report.seconds);
+    // By the end the schedule has run out: the rate is at its floor.
+    assert!((last_lr - 1e-3).abs() < 1e-4, "{last_lr}");
+    let seconds: Vec<f64> = report.history.iter().map(|v| v.seconds).collect();
+    assert!(seconds.windows(2).all(|w| w[0] <= w[1]) && seconds[0] > 0.0);
+    let mut model = Autoencoder::new(Architecture::new(8, 8, 16).unwrap(), &Device::Cpu, 4).unwrap();
+    let bad = TrainConfig {
+        time_budget: Some(0.0),
+        ..config(LambdaControl::Fixed(1e-3), 1)
+    };
+    assert!(
+        Trainer::new(bad, Box::new(Identity))
+            .train(&mut model, &data, |_| {})
+            .is_err()
+    );
+}
+
+#[test]
+fn an_encoder_view_trains_and_survives_a_file() {
+    // Views scale each record to unit norm: meant for normalised records.
+    let mut data = synthetic(200, 16, 11);
+    for record in data.chunks_mut(16) {
+        let norm = record.iter().map(|v| v * v).sum::<f32>().sqrt();
+        record.iter_mut().for_each(|v| *v /= norm);
+    }
+    let arch = Architecture::new(16, 16, 32).unwrap();
+    let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
+    model.set_input_view(sae_model::InputView::Sqrt).unwrap();
+    let report = Trainer::new(config(LambdaControl::Fixed(1e-3), 30), Box::new(Identity))
+        .train(&mut model, &data, |_| {})
+        .unwrap();
+    let (first, last) = (
+        report.history[0].rel_error,
+        report.history.last().unwrap().rel_error,
+    );
+    assert!(last < 0.4 && last < 0.6 * first, "{first} -> {last}");
+    model
+        .set_input_view(sae_model::InputView::Log { floor: 1e-3 })
+        .unwrap();
+    let bytes = model
+        .to_safetensors(&sae_model::ModelInfo::new("z", 1e-3))
+        .unwrap();
+    let (back, info) = Autoencoder::from_safetensors(&bytes, &Device::Cpu).unwrap();
+    assert_eq!(back.input_view(), sae_model::InputView::Log { floor: 1e-3 });
+    assert!(
+        info.extra.is_empty(),
+        "the view is the model's, not an extra: {:?}",
+        info.extra
+    );
+    assert_eq!(
+        back.encode_sparse(&data, 0.0).unwrap(),
+        model.encode_sparse(&data, 0.0).unwrap()
+    );
+    // The view changes what the encoder computes.
+    let mut linear = back.clone();
+    linear.set_input_view(sae_model::InputView::Linear).unwrap();
+    assert_ne!(
+        linear.encode_sparse(&data, 0.0).unwrap(),
+        model.encode_sparse(&data, 0.0).unwrap()
+    );
+    assert!(
+        linear
+            .set_input_view(sae_model::InputView::Log { floor: 0.0 })
+            .is_err()
+    );
+}

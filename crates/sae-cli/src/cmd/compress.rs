@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use sae_codec::{ComputeDevice, Refinement};
+use sae_codec::{ComputeDevice, Preset, Refinement};
 
 use super::{Input, check_fits, check_output, load_codec, write_atomically};
 
@@ -21,10 +21,13 @@ pub struct Args {
     #[arg(long, default_value = "cpu")]
     device: ComputeDevice,
     /// Refine each latent against its image for this many iterations
-    /// (0: the encoder's latents as they are). Slower, lower error; the
-    /// container decodes the same way.
-    #[arg(long, default_value_t = 0)]
-    refine: usize,
+    /// (sas preset: 100; 0: the encoder's latents as they are). Slower,
+    /// lower error; the container decodes the same way.
+    #[arg(long, conflicts_with = "no_refine")]
+    refine: Option<usize>,
+    /// Store the encoder's latents as they are (fast; same as --refine 0).
+    #[arg(long)]
+    no_refine: bool,
     /// Penalty λ on ‖z‖₁ while refining: larger drops more latents.
     #[arg(long, default_value_t = 0.0)]
     refine_lambda: f64,
@@ -34,8 +37,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let refinement = (args.refine > 0).then_some(Refinement {
-        iterations: args.refine,
+    let recommended = Preset::default().refinement().unwrap_or_default();
+    let iterations = match (args.no_refine, args.refine) {
+        (true, _) => 0,
+        (false, Some(n)) => n,
+        (false, None) => recommended.iterations,
+    };
+    let refinement = (iterations > 0).then_some(Refinement {
+        iterations,
         lambda: args.refine_lambda,
         grow_support: args.refine_grow,
         // The codec fills in its quantisation step.

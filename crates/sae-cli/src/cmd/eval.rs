@@ -89,7 +89,11 @@ pub fn run(args: Args) -> Result<()> {
         None => (None, None),
     };
     let record_len: usize = a.shape[1..].iter().product();
-    let m = Metrics::compute(&a.data, &b.data, record_len, nnz.as_deref(), bytes)?;
+    let m = Metrics::compute(&a.data, &b.data, record_len, nnz.as_deref(), bytes)?.with_radial(
+        &a.data,
+        &b.data,
+        &a.shape[1..],
+    )?;
     if args.json {
         return print(&(serde_json::to_string_pretty(&m)? + "\n"));
     }
@@ -102,6 +106,20 @@ pub fn run(args: Args) -> Result<()> {
         "relative L2 error       mean {:.3e}  min {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
         e.mean, e.min, e.p50, e.p90, e.max
     )?;
+    if let Some(l) = m.log10_rms {
+        writeln!(
+            text,
+            "log10 RMS (decades)     mean {:.3}  median {:.3}  p90 {:.3}  max {:.3}",
+            l.mean, l.p50, l.p90, l.max
+        )?;
+    }
+    if let Some(r) = m.radial_max_rel {
+        writeln!(
+            text,
+            "I(q) max rel deviation  mean {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
+            r.mean, r.p50, r.p90, r.max
+        )?;
+    }
     writeln!(text, "PSNR                    {:.1} dB", m.psnr_db)?;
     writeln!(text, "max abs error           {:.3e}", m.max_abs_error)?;
     if let Some(v) = m.values_per_nonzero {

@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 /// Refuses image sets that cannot fit in memory, before simulating any.
-fn check_size(count: usize, npix: usize, oversample: usize) -> Result<()> {
+pub fn check_size(count: usize, npix: usize, oversample: usize) -> Result<()> {
     let fine = npix.checked_mul(oversample);
     let bytes = (|| {
         let images = (count as u64)

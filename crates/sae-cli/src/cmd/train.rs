@@ -4,15 +4,38 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use sae_codec::{Codec, ComputeDevice, LambdaControl, Preset, Selector, Transforms};
+use sae_codec::io::Array;
+use sae_codec::sae_sas::{DatasetConfig, Detector};
+use sae_codec::{
+    Codec, ComputeDevice, InputView, LambdaControl, Preset, Selector, SimulatedImages, Transforms,
+};
 
-use super::{CodingArgs, Input, check_output, write_atomically};
+use super::{CodingArgs, check_output, read_images, write_atomically};
 
 /// Every option left unset takes the preset's value.
 #[derive(clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    input: Input,
+    /// Training images: `.npy` (f32 or f64, shape (N, …)) or raw little-endian f32 with --shape.
+    #[arg(
+        short,
+        long,
+        required_unless_present = "simulate",
+        conflicts_with = "simulate"
+    )]
+    input: Option<PathBuf>,
+    /// Shape of a raw f32 input, e.g. `1000,64,64`.
+    #[arg(long, value_delimiter = ',', requires = "input")]
+    shape: Option<Vec<usize>>,
+    /// Train on simulated SAS images instead (the parameter ranges of `sae simulate`):
+    /// a pool of N images (20000 if no N is given) renewed from a simulating thread while training.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20000")]
+    simulate: Option<usize>,
+    /// Detector pixels per side of simulated images.
+    #[arg(long, default_value_t = 64, requires = "simulate")]
+    npix: usize,
+    /// Seed of the simulated images.
+    #[arg(long, default_value_t = 0, requires = "simulate")]
+    simulate_seed: u64,
     /// Output model file.
     #[arg(short, long)]
     output: PathBuf,
@@ -31,9 +54,26 @@ pub struct Args {
     /// Steer λ to reach this mean relative L2 error instead.
     #[arg(long)]
     target_error: Option<f64>,
-    /// Passes over the data (sas: 30).
+    /// Passes over the data (sas: 30); with --minutes, the most.
     #[arg(long)]
     epochs: Option<usize>,
+    /// Train for this many minutes (the learning rate decays over them),
+    /// ending at the first epoch end past them.
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// What the encoder sees: linear, sqrt, log or log:FLOOR (sas: linear).
+    #[arg(long)]
+    encoder_view: Option<InputView>,
+    /// Keep an exponential moving average of the weights with this decay
+    /// (e.g. 0.999) and save it.
+    #[arg(long)]
+    weight_average: Option<f64>,
+    /// Steps of linear learning-rate warm-up.
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Write the validation curve (one JSON object per epoch: seconds, error, nonzeros) here.
+    #[arg(long)]
+    curve: Option<PathBuf>,
     /// Samples per step (sas: 128).
     #[arg(long)]
     batch: Option<usize>,
@@ -54,8 +94,95 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    check_output(&args.output, &[&args.input.input])?;
-    let images = args.input.read()?;
+    let inputs: Vec<&std::path::Path> = args.input.iter().map(|p| p.as_path()).collect();
+    check_output(&args.output, &inputs)?;
+    let detector = Detector {
+        npix: args.npix,
+        ..Detector::default()
+    };
+    let config = configure(&args)?;
+    let images = match (&args.input, args.simulate) {
+        (Some(path), _) => read_images(path, args.shape.as_deref())?,
+        (None, Some(count)) => {
+            super::simulate::check_size(count, detector.npix, detector.oversample)?;
+            eprintln!("simulating {count} images to start from");
+            let (data, _) = DatasetConfig::default().generate(count, args.simulate_seed, &detector)?;
+            Array::new(vec![count, detector.npix, detector.npix], data)?
+        }
+        (None, None) => bail!("give --input FILE or --simulate"),
+    };
+    let bar = match config.train.time_budget {
+        Some(seconds) => {
+            let bar = ProgressBar::new(seconds as u64);
+            bar.set_style(ProgressStyle::with_template(
+                "training {bar:30} {pos}/{len} s {msg} [{elapsed}<{eta}]",
+            )?);
+            bar
+        }
+        None => {
+            let bar = ProgressBar::new(config.train.epochs as u64);
+            bar.set_style(ProgressStyle::with_template(
+                "training {bar:30} epoch {pos}/{len} {msg} [{elapsed}<{eta}]",
+            )?);
+            bar
+        }
+    };
+    let timed = config.train.time_budget.is_some();
+    let show = |p: &sae_codec::Progress| {
+        if let Some(v) = p.validation {
+            bar.set_position(if timed {
+                v.seconds as u64
+            } else {
+                p.epoch as u64 + 1
+            });
+            bar.set_message(format!(
+                "epoch {} val rel L2 {:.3e}, {:.1} nonzeros",
+                p.epoch + 1,
+                v.rel_error,
+                v.nnz
+            ));
+        }
+    };
+    let shape = images.shape[1..].to_vec();
+    let (codec, report) = match args.simulate {
+        Some(_) => {
+            let mut source = SimulatedImages::spawn(DatasetConfig::default(), detector, args.simulate_seed);
+            Codec::train_streaming(&images.data, &shape, &config, &mut source, show)
+        }
+        None => Codec::train(&images.data, &shape, &config, show),
+    }
+    .context("training")?;
+    bar.finish_and_clear();
+    if let Some(path) = &args.curve {
+        let mut text = String::new();
+        for (epoch, v) in report.history.iter().enumerate() {
+            text += &serde_json::json!({
+                "epoch": epoch + 1, "seconds": v.seconds, "rel_error": v.rel_error,
+                "nnz": v.nnz, "recon_loss": v.recon_loss,
+            })
+            .to_string();
+            text.push('\n');
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if report.fresh_samples > 0 {
+        eprintln!(
+            "{} freshly simulated images went into training",
+            report.fresh_samples
+        );
+    }
+    write_atomically(&args.output, |path| Ok(codec.save(path)?))?;
+    if let Some(v) = report.history.last() {
+        eprintln!(
+            "trained {} epochs in {:.0} s: validation relative L2 {:.3e}, {:.1} nonzeros per image",
+            report.epochs_run, report.seconds, v.rel_error, v.nnz
+        );
+    }
+    Ok(())
+}
+
+/// The preset's recipe with the options given.
+fn configure(args: &Args) -> Result<sae_codec::CodecConfig> {
     let mut config = args.preset.config();
     if let Some(arch) = &args.arch {
         let [hidden, latent] = arch[..] else {
@@ -78,6 +205,21 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(epochs) = args.epochs {
         config.train.epochs = epochs;
     }
+    if let Some(minutes) = args.minutes {
+        config.train.time_budget = Some(minutes * 60.0);
+        if args.epochs.is_none() {
+            config.train.epochs = usize::MAX / 2;
+        }
+    }
+    if let Some(view) = args.encoder_view {
+        config.encoder_view = view;
+    }
+    if let Some(decay) = args.weight_average {
+        config.train.weight_average = Some(decay);
+    }
+    if let Some(steps) = args.warmup {
+        config.train.lr_warmup_steps = steps;
+    }
     if let Some(batch) = args.batch {
         config.train.batch_size = batch;
     }
@@ -87,30 +229,11 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(seed) = args.seed {
         (config.seed, config.train.seed) = (seed, seed);
     }
-    if let Some(transforms) = args.transform {
+    if let Some(transforms) = args.transform.clone() {
         config.transforms = transforms.0;
     }
     (config.values, config.indices) = args.coding.over(config.values, config.indices)?;
     config.device = args.device;
-
-    let bar = ProgressBar::new(config.train.epochs as u64);
-    bar.set_style(ProgressStyle::with_template(
-        "training {bar:30} epoch {pos}/{len} {msg} [{elapsed}<{eta}]",
-    )?);
-    let (codec, report) = Codec::train(&images.data, &images.shape[1..], &config, |p| {
-        if let Some(v) = p.validation {
-            bar.set_position(p.epoch as u64 + 1);
-            bar.set_message(format!("val rel L2 {:.3e}, {:.1} nonzeros", v.rel_error, v.nnz));
-        }
-    })
-    .context("training")?;
-    bar.finish_and_clear();
-    write_atomically(&args.output, |path| Ok(codec.save(path)?))?;
-    if let Some(v) = report.history.last() {
-        eprintln!(
-            "trained {} epochs in {:.0} s: validation relative L2 {:.3e}, {:.1} nonzeros per image",
-            report.epochs_run, report.seconds, v.rel_error, v.nnz
-        );
-    }
-    Ok(())
+    config.train.validate().context("training")?;
+    Ok(config)
 }

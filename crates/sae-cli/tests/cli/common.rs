@@ -74,7 +74,7 @@ pub struct Shared {
     pub other: PathBuf,
     /// The same training as `model` with values quantised at a 10% step.
     pub quantised: PathBuf,
-    /// A container of `images` made with `model`.
+    /// A container of `images` made with `model`, unrefined.
     pub container: PathBuf,
 }
 
@@ -110,7 +110,7 @@ pub fn shared() -> &'static Shared {
             "3",
             &["--values", "quantized", "--step", "0.1"],
         );
-        compress(&s.model, &s.images, &s.container, &[]);
+        compress(&s.model, &s.images, &s.container, &["--no-refine"]);
         s
     })
 }

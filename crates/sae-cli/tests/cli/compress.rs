@@ -25,6 +25,15 @@ fn refined_compression_is_read_by_the_same_decoder_and_no_worse() {
     };
     let (plain, better) = (error_of(&s.container), error_of(&refined));
     assert!(better < plain, "refined {better} vs plain {plain}");
+    // Without a flag, the preset's refinement (100 iterations); --no-refine is --refine 0.
+    let (default, hundred, none) = (d.join("default.sae"), d.join("100.sae"), d.join("none.sae"));
+    compress(&s.model, &s.images, &default, &[]);
+    compress(&s.model, &s.images, &hundred, &["--refine", "100"]);
+    compress(&s.model, &s.images, &none, &["--refine", "0"]);
+    let read = |f: &std::path::Path| std::fs::read(f).unwrap();
+    assert_eq!(read(&default), read(&hundred));
+    assert_eq!(read(&none), read(&s.container));
+    assert_ne!(read(&default), read(&none));
     fails(
         &[
             "compress",

@@ -1,6 +1,6 @@
 use predicates::prelude::*;
 
-use crate::common::{compress, dir, fails, p, sae, shared, train};
+use crate::common::{compress, dir, fails, ok, p, sae, shared, train};
 
 #[test]
 fn codings_chosen_at_training_are_what_the_container_says() {
@@ -78,5 +78,99 @@ fn sizes_beyond_the_machine_are_one_line_errors() {
         "available",
     );
     assert!(!out.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn training_on_simulated_images_for_a_time_budget() {
+    let d = dir("train-simulate");
+    let (model, curve) = (d.join("m.safetensors"), d.join("curve.jsonl"));
+    sae()
+        .args([
+            "train",
+            "--simulate",
+            "64",
+            "--npix",
+            "16",
+            "--minutes",
+            "0.02",
+            "--arch",
+            "0.5,1",
+            "--batch",
+            "16",
+            "--encoder-view",
+            "log",
+            "--weight-average",
+            "0.9",
+            "--warmup",
+            "3",
+            "--curve",
+            p(&curve),
+            "-o",
+            p(&model),
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "freshly simulated images went into training",
+        ));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&curve)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 2, "{lines:?}");
+    assert!(lines.iter().all(|l| l["rel_error"].as_f64().unwrap().is_finite()));
+    assert!(lines.last().unwrap()["seconds"].as_f64().unwrap() >= 1.2);
+    // The model knows its encoder view, and compresses 16×16 images.
+    let images = d.join("images.npy");
+    ok(&["simulate", "--count", "8", "--npix", "16", "-o", p(&images)]);
+    compress(&model, &images, &d.join("x.sae"), &["--no-refine"]);
+    let (_, info) =
+        sae_codec::sae_model::Autoencoder::load(&model, &sae_codec::sae_model::candle_core::Device::Cpu)
+            .unwrap();
+    assert!(info.extra.contains_key("codec.header"));
+    assert_eq!(
+        sae_codec::Codec::load(&model).unwrap().model().input_view(),
+        sae_codec::InputView::Log { floor: 1e-6 }
+    );
+    // clap's own errors, with a usage hint after the error line.
+    for (args, needle) in [
+        (vec!["train", "-o", p(&model)], "--input"),
+        (
+            vec![
+                "train",
+                "--simulate",
+                "8",
+                "--npix",
+                "16",
+                "--encoder-view",
+                "cube",
+                "-o",
+                p(&model),
+            ],
+            "unknown encoder view",
+        ),
+    ] {
+        sae()
+            .args(args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(needle));
+    }
+    fails(
+        &[
+            "train",
+            "--simulate",
+            "8",
+            "--npix",
+            "16",
+            "--weight-average",
+            "1",
+            "-o",
+            p(&model),
+        ],
+        "weight average",
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }

@@ -1,0 +1,173 @@
+//! Training data without end: SAS images simulated on a background thread
+//! while a network trains ([`Codec::train_streaming`](crate::Codec::train_streaming)).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::thread::JoinHandle;
+
+use sae_model::{ModelError, SampleSource};
+use sae_sas::{DatasetConfig, Detector, ImageParams};
+
+/// Images per message from the simulating thread.
+const CHUNK: usize = 64;
+/// Messages the simulating thread may run ahead of the trainer before it waits.
+const QUEUE: usize = 64;
+
+/// Fresh SAS images from `sae-sas`, simulated one at a time on a dedicated
+/// thread (so the trainer keeps its own threads), drawn from a
+/// [`DatasetConfig`]'s parameter ranges with seeds that never repeat a
+/// pool drawn with [`DatasetConfig::generate`] and the same `seed`.
+///
+/// ```
+/// use sae_codec::SimulatedImages;
+/// use sae_codec::sae_model::SampleSource;
+/// use sae_codec::sae_sas::{DatasetConfig, Detector};
+///
+/// let detector = Detector { npix: 8, oversample: 1, ..Detector::default() };
+/// let mut source = SimulatedImages::spawn(DatasetConfig::default(), detector, 3);
+/// let mut images = Vec::new();
+/// while images.len() < 2 * 64 {
+///     images.extend(source.take_ready()?);
+///     std::thread::yield_now();
+/// }
+/// assert_eq!(images.len() % 64, 0);
+/// assert!(source.produced() >= 2);
+/// # Ok::<(), sae_codec::ModelError>(())
+/// ```
+#[derive(Debug)]
+pub struct SimulatedImages {
+    receiver: Receiver<Result<Vec<f32>, String>>,
+    stop: Arc<AtomicBool>,
+    produced: Arc<AtomicU64>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl SimulatedImages {
+    /// Starts simulating images of `detector` drawn from `config`; the
+    /// stream is a pure function of `seed`.
+    pub fn spawn(config: DatasetConfig, detector: Detector, seed: u64) -> Self {
+        let (sender, receiver) = sync_channel(QUEUE);
+        let stop = Arc::new(AtomicBool::new(false));
+        let produced = Arc::new(AtomicU64::new(0));
+        let worker = {
+            let (stop, produced) = (Arc::clone(&stop), Arc::clone(&produced));
+            std::thread::Builder::new()
+                .name("sae-simulate".into())
+                .spawn(move || simulate(&config, &detector, seed, &sender, &stop, &produced))
+                .ok()
+        };
+        Self {
+            receiver,
+            stop,
+            produced,
+            worker,
+        }
+    }
+
+    /// Images simulated so far (taken or waiting).
+    pub fn produced(&self) -> u64 {
+        self.produced.load(Ordering::Relaxed)
+    }
+}
+
+fn simulate(
+    config: &DatasetConfig,
+    detector: &Detector,
+    seed: u64,
+    sender: &SyncSender<Result<Vec<f32>, String>>,
+    stop: &AtomicBool,
+    produced: &AtomicU64,
+) {
+    for chunk in 0u64.. {
+        // A seed stream apart from the pools `generate(count, seed)` draws.
+        let chunk_seed = seed ^ 0x5EED_57EA_0000_0000 ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut images = Vec::with_capacity(CHUNK * detector.npix * detector.npix);
+        for params in config.sample(CHUNK, chunk_seed) {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            match params_image(&params, detector) {
+                Ok(image) => images.extend(image),
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    return;
+                }
+            }
+            produced.fetch_add(1, Ordering::Relaxed);
+        }
+        if sender.send(Ok(images)).is_err() {
+            return; // the trainer is gone
+        }
+    }
+}
+
+fn params_image(params: &ImageParams, detector: &Detector) -> Result<Vec<f32>, String> {
+    let scatterer = params.to_scatterer().map_err(|e| e.to_string())?;
+    detector.image(&scatterer).map_err(|e| e.to_string())
+}
+
+impl SampleSource for SimulatedImages {
+    fn take_ready(&mut self) -> sae_model::Result<Vec<f32>> {
+        let mut out = Vec::new();
+        loop {
+            match self.receiver.try_recv() {
+                Ok(Ok(images)) => out.extend(images),
+                Ok(Err(reason)) => return Err(ModelError::Source { reason }),
+                Err(TryRecvError::Empty) => return Ok(out),
+                Err(TryRecvError::Disconnected) if out.is_empty() && self.worker.is_none() => {
+                    return Err(ModelError::Source {
+                        reason: "the simulating thread could not be started".into(),
+                    });
+                }
+                Err(TryRecvError::Disconnected) => return Ok(out),
+            }
+        }
+    }
+}
+
+impl Drop for SimulatedImages {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Unblock a worker waiting on a full queue, then wait for it.
+        while self.receiver.try_recv().is_ok() {}
+        if let Some(worker) = self.worker.take() {
+            while !worker.is_finished() {
+                while self.receiver.try_recv().is_ok() {}
+                std::thread::yield_now();
+            }
+            let _ = worker.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_is_seeded_and_apart_from_generated_pools() {
+        let detector = Detector {
+            npix: 8,
+            oversample: 1,
+            ..Detector::default()
+        };
+        let config = DatasetConfig::default();
+        let take = |seed| {
+            let mut source = SimulatedImages::spawn(config.clone(), detector.clone(), seed);
+            let mut images = Vec::new();
+            while images.len() < CHUNK * 64 {
+                images.extend(source.take_ready().unwrap());
+                std::thread::yield_now();
+            }
+            images.truncate(CHUNK * 64);
+            images
+        };
+        let a = take(5);
+        assert_eq!(a, take(5));
+        assert_ne!(a, take(6));
+        let (pool, _) = config.generate(CHUNK, 5, &detector).unwrap();
+        assert_ne!(&a[..64], &pool[..64]);
+        assert!(a.iter().all(|v| v.is_finite()));
+    }
+}
