@@ -8,10 +8,10 @@
 //! them (measured figures in README.md):
 //! `SAE_TRAIN` (6000 training images), `SAE_TEST` (500 test images),
 //! `SAE_EPOCHS` (30), `SAE_HIDDEN` / `SAE_LATENT` (ratios m/n = 0.25, l/n = 1),
-//! `SAE_LAMBDA` (3e-3), `SAE_LR` (learning rate, 1e-3), `SAE_BATCH` (128), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
+//! `SAE_LAMBDA` (3e-3), `SAE_LR` (learning rate, 3e-3, after 200 warm-up steps), `SAE_BATCH` (128), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
 //! `SAE_VALUES` (a value format: `quantized:STEP` with the step a fraction of
 //! the RMS latent, the preset's `quantized:0.05`; or `f16`, …), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build),
-//! `SAE_REFINE` (compression-time refinement iterations, 0: off; see `Codec::with_refinement`).
+//! `SAE_REFINE` (compression-time refinement iterations, the preset's 100; 0: off; see `Codec::with_refinement`).
 //! The paper's configuration on a GPU:
 //! `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2 SAE_DEVICE=cuda cargo run --release --features cuda --example sas_roundtrip`.
 
@@ -95,10 +95,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     bar.finish();
     let train_seconds = started.elapsed().as_secs_f64();
     codec.save(out.join("model.safetensors"))?;
-    let refine: usize = env("SAE_REFINE", 0);
+    let recommended = Preset::Sas.refinement();
+    let refine: usize = env("SAE_REFINE", recommended.map_or(0, |r| r.iterations));
     let codec = codec.with_refinement((refine > 0).then_some(Refinement {
         iterations: refine,
-        ..Refinement::default()
+        ..recommended.unwrap_or_default()
     }));
 
     let started = Instant::now();

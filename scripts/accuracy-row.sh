@@ -7,6 +7,11 @@
 # Writes docs/results/accuracy/NAME.json (the `sae eval --json` figures plus the
 # training time, its options and the validation curve). Needs a release build
 # (`cargo build --release -p sae-cli`) and ../shared/data/sas_sasmodels_public.f32.
+#
+# With TUNE="IMAGES [sae tune options]" the decoder is then fine-tuned on
+# IMAGES (`sae tune`; its time counts as training). With BASE=OTHER the model of
+# row OTHER (target/accuracy/OTHER) is taken instead of training one; its
+# training time and curve are carried over.
 set -euo pipefail
 name=$1
 shift
@@ -18,7 +23,20 @@ work=$root/target/accuracy/$name
 out=$root/docs/results/accuracy
 mkdir -p "$work" "$out"
 start=$(date +%s.%N)
-"$sae" train "$@" -o "$work/model.safetensors" --curve "$work/curve.jsonl"
+if [[ -n ${BASE:-} ]]; then
+    base=$root/target/accuracy/$BASE
+    cp "$base/model.safetensors" "$work/trained.safetensors"
+    cp "$base/curve.jsonl" "$work/curve.jsonl"
+    start=$(python3 -c "import json,sys; print($start - json.load(open(sys.argv[1]))['train_seconds'])" "$out/$BASE.json")
+else
+    "$sae" train "$@" -o "$work/trained.safetensors" --curve "$work/curve.jsonl"
+fi
+if [[ -n ${TUNE:-} ]]; then
+    read -r -a tune <<< "$TUNE"
+    "$sae" tune -m "$work/trained.safetensors" -i "${tune[@]:0:1}" -o "$work/model.safetensors" "${tune[@]:1}"
+else
+    cp "$work/trained.safetensors" "$work/model.safetensors"
+fi
 trained=$(date +%s.%N)
 "$sae" compress -m "$work/model.safetensors" -i "$public" --shape 1000,64,64 \
     -o "$work/public.sae" --refine "$refine"
@@ -26,7 +44,8 @@ compressed=$(date +%s.%N)
 "$sae" decompress -m "$work/model.safetensors" -i "$work/public.sae" -o "$work/public_rec.npy"
 "$sae" eval --reference "$public" --shape 1000,64,64 --reconstruction "$work/public_rec.npy" \
     --container "$work/public.sae" --json > "$work/eval.json"
-python3 - "$name" "$work" "$out/$name.json" "$start" "$trained" "$compressed" "$refine" "$*" <<'PY'
+options="$*${BASE:+ (model of $BASE)}${TUNE:+; sae tune -i $TUNE}"
+python3 - "$name" "$work" "$out/$name.json" "$start" "$trained" "$compressed" "$refine" "$options" <<'PY'
 import json, sys
 name, work, dest, start, trained, compressed, refine, options = sys.argv[1:]
 result = json.load(open(f"{work}/eval.json"))

@@ -14,8 +14,8 @@ use sae_container::{
     Record, SparseLatent, StreamReader, Transform,
 };
 use sae_model::{
-    Architecture, Autoencoder, InputView, ModelInfo, Progress, Refinement, SampleSource, Selector,
-    SparseCode, TrainConfig, TrainReport, Trainer, hex,
+    Architecture, Autoencoder, DecoderTuning, InputView, ModelInfo, Progress, Refinement, SampleSource,
+    Selector, SparseCode, TrainConfig, TrainReport, Trainer, TuneReport, TuneRound, hex,
 };
 
 use crate::coding::{self, IndexFormat, ValueFormat};
@@ -207,6 +207,35 @@ impl Codec {
             threshold,
             refinement: None,
         })
+    }
+
+    /// The same codec with its decoder fine-tuned on refined latents of
+    /// `data` (the training records): [`Autoencoder::tune_decoder`], the
+    /// records transformed as the codec's transforms say. The encoder, and so
+    /// every coding table fitted on its latents, is unchanged; the weights
+    /// change, so the fingerprint does: containers made before do not decode
+    /// with the tuned codec. It pays off where compression refines
+    /// ([`with_refinement`](Self::with_refinement)), the case it trains for.
+    pub fn tune_decoder(
+        &self,
+        data: &[f32],
+        tuning: &DecoderTuning,
+        progress: impl FnMut(&TuneRound),
+    ) -> Result<(Self, TuneReport)> {
+        let n = self.model.architecture().input;
+        check_data(data, n)?;
+        let transformed = forward_all(&self.header.transforms, data, n)?;
+        let mut model = self.model.deep_copy()?;
+        let report = model.tune_decoder(&transformed, tuning, progress)?;
+        let mut tuned = Self::assemble(
+            model,
+            self.lambda,
+            self.header.clone(),
+            self.selector,
+            self.threshold,
+        )?;
+        tuned.refinement = self.refinement;
+        Ok((tuned, report))
     }
 
     /// The same network with another value coding, its tables refitted on

@@ -42,7 +42,7 @@ pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
 pub use metrics::{Metrics, Summary, radial_profile};
-pub use preset::Preset;
+pub use preset::{Preset, SimulationRecipe};
 #[cfg(feature = "sas")]
 pub use stream::SimulatedImages;
 pub use transform::Transforms;
@@ -53,8 +53,8 @@ pub use sae_container::{
     ValueCoding,
 };
 pub use sae_model::{
-    InputView, LambdaControl, LrSchedule, ModelError, Progress, Refinement, SampleSource, Selector,
-    TrainConfig, TrainReport,
+    DecoderTuning, InputView, LambdaControl, LrSchedule, ModelError, Progress, Refinement, SampleSource,
+    Selector, TrainConfig, TrainReport, TuneReport, TuneRound,
 };
 
 pub use sae_arith;

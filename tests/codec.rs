@@ -2,7 +2,7 @@
 //! decompress, measure; save and load; refuse foreign or damaged containers.
 
 use sae_codec::sae_container::Transform;
-use sae_codec::sae_model::{LambdaControl, Refinement, TrainConfig};
+use sae_codec::sae_model::{DecoderTuning, LambdaControl, Refinement, TrainConfig};
 use sae_codec::sae_sas::{DatasetConfig, Detector};
 use sae_codec::{
     Codec, CodecConfig, CodecError, ComputeDevice, IndexFormat, Metrics, ModelError, ValueFormat,
@@ -242,6 +242,42 @@ fn refinement_never_worsens_a_record_and_decodes_with_any_copy_of_the_model() {
     );
     assert!(codec.refinement().is_none());
     assert_eq!(refined_codec.refinement().map(|r| r.iterations), Some(40));
+}
+
+#[test]
+fn a_tuned_decoder_keeps_the_encoder_and_its_tables_and_changes_the_fingerprint() {
+    let train = images(300, 15);
+    let (codec, _) = Codec::train(&train, &[16, 16], &config(16), |_| {}).unwrap();
+    let refine = Some(Refinement {
+        iterations: 30,
+        ..Refinement::default()
+    });
+    let codec = codec.with_refinement(refine);
+    let tuning = DecoderTuning {
+        rounds: 2,
+        epochs: 2,
+        batch_size: 32,
+        learning_rate: 1e-3,
+        validation_fraction: 0.2,
+        ..DecoderTuning::default()
+    };
+    let mut seen = 0;
+    let (tuned, report) = codec.tune_decoder(&train, &tuning, |_| seen += 1).unwrap();
+    assert_eq!((seen, report.rounds.len()), (2, 2));
+    // Same encoder and coding tables, another decoder: a new fingerprint.
+    assert_eq!(tuned.header().value_coding, codec.header().value_coding);
+    assert_eq!(tuned.header().index_coding, codec.header().index_coding);
+    assert_eq!(tuned.refinement(), codec.refinement());
+    if report.kept_round > 0 {
+        assert_ne!(tuned.header().fingerprint, codec.header().fingerprint);
+        // Containers of one decoder are refused by the other.
+        let bytes = codec.compress(&train[..256 * 4]).unwrap();
+        assert!(tuned.decompress(&bytes).is_err());
+    } else {
+        assert_eq!(tuned.header().fingerprint, codec.header().fingerprint);
+    }
+    // Tuning on data of the wrong length is refused.
+    assert!(codec.tune_decoder(&train[..100], &tuning, |_| {}).is_err());
 }
 
 #[test]

@@ -37,6 +37,11 @@ enum Command {
     /// The weights (and so the fingerprint) stay the same: containers made
     /// before and after decode with either file.
     Recode(cmd::recode::Args),
+    /// Fine-tune a model's decoder on refined latents of its training images
+    /// (what compression stores when it refines, the default).
+    ///
+    /// The encoder and the coding tables stay; the fingerprint changes.
+    Tune(cmd::tune::Args),
     /// Show a container's header, record count and where its bytes go.
     Inspect(cmd::inspect::Args),
     /// Compare a reconstruction with its reference: errors, ratios.
@@ -50,6 +55,7 @@ fn main() {
         Command::Compress(args) => cmd::compress::run(args),
         Command::Decompress(args) => cmd::decompress::run(args),
         Command::Recode(args) => cmd::recode::run(args),
+        Command::Tune(args) => cmd::tune::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Eval(args) => cmd::eval::run(args),
     };

@@ -13,7 +13,14 @@
 //! * [`Trainer`]: Adam with fused in-place updates (weight decay 0 unless
 //!   asked), learning-rate warm-up and cosine schedule, fixed, warm-up or
 //!   adaptive λ ([`LambdaControl`]), validation split, early stopping,
-//!   checkpoints and a progress callback.
+//!   checkpoints, a progress callback, a time budget, an exponential moving
+//!   average of the weights, and fresh samples from a [`SampleSource`]
+//!   between epochs ([`Trainer::train_streaming`]).
+//! * [`InputView`]: what the encoder sees (linear, square-root or log
+//!   intensities); the decoder and the loss stay on the data as given.
+//! * [`Autoencoder::refine`] refines latents against their records under the
+//!   fixed decoder (compression time); [`Autoencoder::tune_decoder`] trains the
+//!   decoder on such refined latents ([`DecoderTuning`]).
 //! * Gradients are computed by a hand-written backward pass with PyTorch's
 //!   subgradient conventions (ReLU′(0) = 0, sign(0) = 0), checked against
 //!   finite differences in f64 by the test suite.
@@ -49,6 +56,7 @@ mod optim;
 mod refine;
 mod selector;
 mod train;
+pub mod tune;
 mod view;
 
 #[cfg(test)]
@@ -64,6 +72,7 @@ pub use selector::{ForwardDifference, Identity, Selector, SparseSelector, select
 pub use train::{
     LambdaControl, LrSchedule, Progress, SampleSource, TrainConfig, TrainReport, Trainer, Validation,
 };
+pub use tune::{DecoderTuning, TuneReport, TuneRound};
 pub use view::InputView;
 
 /// Re-exported so users name devices and tensors without a separate dependency.

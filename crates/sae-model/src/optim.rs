@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::fused::{AdamStep, Moments, adam_update};
-use crate::network::{Autoencoder, Gradients};
+use crate::network::{Autoencoder, Dense, Gradients};
 
 /// Adam's hyper-parameters.
 ///
@@ -41,15 +41,27 @@ pub struct Adam {
     config: AdamConfig,
     moments: Vec<Moments>,
     steps: u64,
+    /// The first layer updated (0: all four; 2: the decoder's two).
+    first_layer: usize,
 }
 
 impl Adam {
     /// Fresh (zero) moments for `model`'s parameters.
     pub fn new(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
+        Self::from_layer(model, config, 0)
+    }
+
+    /// Fresh moments for the decoder's parameters only (decoder fine-tuning).
+    pub(crate) fn for_decoder(model: &Autoencoder, config: AdamConfig) -> Result<Self> {
+        Self::from_layer(model, config, 2)
+    }
+
+    fn from_layer(model: &Autoencoder, config: AdamConfig, first_layer: usize) -> Result<Self> {
         let moments = model
             .layers
             .as_array()
             .into_iter()
+            .skip(first_layer)
             .flat_map(|layer| [&layer.weight, &layer.bias])
             .map(Moments::for_param)
             .collect::<candle_core::Result<Vec<_>>>()?;
@@ -57,6 +69,7 @@ impl Adam {
             config,
             moments,
             steps: 0,
+            first_layer,
         })
     }
 
@@ -67,6 +80,23 @@ impl Adam {
 
     /// Applies one update with learning rate `lr`.
     pub(crate) fn apply(&mut self, model: &mut Autoencoder, grads: &Gradients, lr: f64) -> Result<()> {
+        debug_assert_eq!(self.first_layer, 0);
+        self.apply_from(model, &grads.as_array(), lr)
+    }
+
+    /// Applies one update to the decoder's two layers, from their gradients.
+    pub(crate) fn apply_decoder(
+        &mut self,
+        model: &mut Autoencoder,
+        grads: &[&Dense; 2],
+        lr: f64,
+    ) -> Result<()> {
+        debug_assert_eq!(self.first_layer, 2);
+        self.apply_from(model, grads, lr)
+    }
+
+    /// Updates layers `first_layer..` from `grads`, one per layer in order.
+    fn apply_from(&mut self, model: &mut Autoencoder, grads: &[&Dense], lr: f64) -> Result<()> {
         self.steps += 1;
         let t = self.steps as i32;
         let step = AdamStep {
@@ -82,11 +112,9 @@ impl Adam {
             .layers
             .as_array_mut()
             .into_iter()
+            .skip(self.first_layer)
             .flat_map(|layer| [&mut layer.weight, &mut layer.bias]);
-        let grads = grads
-            .as_array()
-            .into_iter()
-            .flat_map(|layer| [&layer.weight, &layer.bias]);
+        let grads = grads.iter().flat_map(|layer| [&layer.weight, &layer.bias]);
         for ((param, grad), moments) in params.zip(grads).zip(&mut self.moments) {
             adam_update(param, grad, moments, step)?;
         }

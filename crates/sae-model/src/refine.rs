@@ -247,7 +247,11 @@ impl Autoencoder {
 
     /// Dense `(rows, l)` latents holding `codes`, zero rows after them
     /// (`rows` is the padded block's, at least `MIN_BLOCK_ROWS`).
-    fn dense_latents(&self, codes: &[SparseCode], rows: usize) -> Result<Tensor> {
+    pub(crate) fn dense_latents<'a>(
+        &self,
+        codes: impl IntoIterator<Item = &'a SparseCode>,
+        rows: usize,
+    ) -> Result<Tensor> {
         let l = self.architecture().latent;
         let mut dense = vec![0f32; rows * l];
         for (row, code) in dense.chunks_mut(l).zip(codes) {

@@ -623,3 +623,39 @@ fn gather(model: &Autoencoder, data: &[f32], rows: &[usize]) -> Result<Tensor> {
 fn gather_batches(model: &Autoencoder, data: &[f32], rows: &[usize], batch: usize) -> Result<Vec<Tensor>> {
     rows.chunks(batch).map(|c| gather(model, data, c)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::selector::Identity;
+
+    #[test]
+    fn the_cosine_schedule_follows_steps_or_time_whichever_is_further() {
+        let trainer = |budget| {
+            Trainer::new(
+                TrainConfig {
+                    learning_rate: 1e-2,
+                    lr_warmup_steps: 10,
+                    schedule: LrSchedule::Cosine { min_factor: 0.1 },
+                    time_budget: budget,
+                    ..TrainConfig::default()
+                },
+                Box::new(Identity),
+            )
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let t = trainer(None);
+        // Warm-up, then the decay over the remaining 100 steps.
+        assert!(close(t.learning_rate(5, 110, 0.0), 5e-3));
+        assert!(close(t.learning_rate(10, 110, 0.0), 1e-2));
+        assert!(close(t.learning_rate(60, 110, 0.0), 1e-2 * 0.55));
+        assert!(close(t.learning_rate(110, 110, 0.0), 1e-3));
+        // A time budget: half of it gone is half the decay, whatever the steps say.
+        let t = trainer(Some(100.0));
+        assert!(close(t.learning_rate(11, u64::MAX, 50.0), 1e-2 * 0.55));
+        assert!(close(t.learning_rate(11, u64::MAX, 100.0), 1e-3));
+        assert!(close(t.learning_rate(11, u64::MAX, 1e9), 1e-3));
+        // The steps, when further along, win.
+        assert!(close(t.learning_rate(110, 110, 1.0), 1e-3));
+    }
+}

@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod recode;
 pub mod simulate;
 pub mod train;
+pub mod tune;
 
 /// Input images: shared by the subcommands that read them.
 #[derive(clap::Args)]

@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::io::Array;
 use sae_codec::sae_sas::{DatasetConfig, Detector};
 use sae_codec::{
-    Codec, ComputeDevice, InputView, LambdaControl, Preset, Selector, SimulatedImages, Transforms,
+    Codec, ComputeDevice, DecoderTuning, InputView, LambdaControl, Preset, Selector, SimulatedImages,
+    Transforms,
 };
 
 use super::{CodingArgs, check_output, read_images, write_atomically};
@@ -27,9 +28,10 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', requires = "input")]
     shape: Option<Vec<usize>>,
     /// Train on simulated SAS images instead (the parameter ranges of `sae simulate`):
-    /// a pool of N images (20000 if no N is given) renewed from a simulating thread while training.
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20000")]
-    simulate: Option<usize>,
+    /// a pool of N images (sas: 20000) renewed from a simulating thread while
+    /// training, for the preset's time (sas: 55 minutes) unless --minutes or --epochs say otherwise.
+    #[arg(long, value_name = "N", num_args = 0..=1)]
+    simulate: Option<Option<usize>>,
     /// Detector pixels per side of simulated images.
     #[arg(long, default_value_t = 64, requires = "simulate")]
     npix: usize,
@@ -68,16 +70,20 @@ pub struct Args {
     /// (e.g. 0.999) and save it.
     #[arg(long)]
     weight_average: Option<f64>,
-    /// Steps of linear learning-rate warm-up.
+    /// Steps of linear learning-rate warm-up (sas: 200).
     #[arg(long)]
     warmup: Option<u64>,
+    /// Rounds of decoder fine-tuning on refined latents after training, as
+    /// `sae tune` does, on the first 6000 training images (sas: 0, none).
+    #[arg(long)]
+    tune_rounds: Option<usize>,
     /// Write the validation curve (one JSON object per epoch: seconds, error, nonzeros) here.
     #[arg(long)]
     curve: Option<PathBuf>,
     /// Samples per step (sas: 128).
     #[arg(long)]
     batch: Option<usize>,
-    /// Learning rate (sas: 1e-3).
+    /// Learning rate (sas: 3e-3).
     #[arg(long)]
     lr: Option<f64>,
     /// Seed of the initialisation and the shuffling (sas: 0).
@@ -101,7 +107,8 @@ pub fn run(args: Args) -> Result<()> {
         ..Detector::default()
     };
     let config = configure(&args)?;
-    let images = match (&args.input, args.simulate) {
+    let pool = args.simulate.map(|n| n.unwrap_or(args.preset.simulation().pool));
+    let images = match (&args.input, pool) {
         (Some(path), _) => read_images(path, args.shape.as_deref())?,
         (None, Some(count)) => {
             super::simulate::check_size(count, detector.npix, detector.oversample)?;
@@ -153,6 +160,32 @@ pub fn run(args: Args) -> Result<()> {
     }
     .context("training")?;
     bar.finish_and_clear();
+    let recipe = args.preset.tuning().unwrap_or(DecoderTuning {
+        rounds: 0,
+        ..DecoderTuning::default()
+    });
+    let tuning = DecoderTuning {
+        rounds: args.tune_rounds.unwrap_or(recipe.rounds),
+        ..recipe
+    };
+    let codec = match tuning.rounds {
+        0 => codec,
+        _ => {
+            let (tuned, report) = codec
+                .tune_decoder(&images.data, &tuning, |r| {
+                    eprintln!(
+                        "tuning round {}: held-out refined error {:.3e} ({:.0} s)",
+                        r.round, r.validation_rel_error, r.seconds
+                    );
+                })
+                .context("tuning the decoder")?;
+            eprintln!(
+                "decoder tuned: held-out refined error {:.3e} before, round {} kept",
+                report.initial_validation, report.kept_round
+            );
+            tuned
+        }
+    };
     if let Some(path) = &args.curve {
         let mut text = String::new();
         for (epoch, v) in report.history.iter().enumerate() {
@@ -205,8 +238,13 @@ fn configure(args: &Args) -> Result<sae_codec::CodecConfig> {
     if let Some(epochs) = args.epochs {
         config.train.epochs = epochs;
     }
-    if let Some(minutes) = args.minutes {
-        config.train.time_budget = Some(minutes * 60.0);
+    let budget = match (args.minutes, args.simulate, args.epochs) {
+        (Some(minutes), _, _) => Some(minutes * 60.0),
+        (None, Some(_), None) => Some(args.preset.simulation().seconds),
+        _ => None,
+    };
+    if let Some(seconds) = budget {
+        config.train.time_budget = Some(seconds);
         if args.epochs.is_none() {
             config.train.epochs = usize::MAX / 2;
         }

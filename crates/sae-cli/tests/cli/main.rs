@@ -12,3 +12,4 @@ mod inspect;
 mod recode;
 mod simulate;
 mod train;
+mod tune;
