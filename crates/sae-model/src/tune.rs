@@ -106,7 +106,8 @@ impl DecoderTuning {
 pub struct TuneRound {
     /// 1-based round number.
     pub round: usize,
-    /// Mean relative L2 error of the refined training latents before this round's decoder update.
+    /// Mean relative L2 error of the refined training latents over this
+    /// round's first epoch, each batch measured just before its step.
     pub train_rel_error: f64,
     /// Mean relative L2 error of the held-out records, refined under the
     /// decoder after this round (`NaN` without held-out records).
@@ -122,7 +123,8 @@ pub struct TuneReport {
     pub initial_validation: f64,
     /// Every round.
     pub rounds: Vec<TuneRound>,
-    /// The round whose decoder was kept (0: the original one).
+    /// The round whose decoder was kept (0: the original one); without
+    /// held-out records, the last round.
     pub kept_round: usize,
 }
 
@@ -179,7 +181,11 @@ impl Autoencoder {
             rounds: Vec::new(),
             kept_round: 0,
         };
-        let mut best = (report.initial_validation, self.deep_copy()?);
+        // Without held-out records there is nothing to choose by: the last decoder stays.
+        let mut best = match n_val {
+            0 => None,
+            _ => Some((report.initial_validation, self.deep_copy()?)),
+        };
         let mut adam = Adam::for_decoder(self, AdamConfig::default())?;
         for round in 1..=tuning.rounds {
             let codes = self.refine(&train, &self.encode_sparse(&train, 0.0)?, &tuning.refinement)?;
@@ -202,9 +208,13 @@ impl Autoencoder {
                 }
             }
             let validation = self.refined_error(&val, &tuning.refinement)?;
-            if validation < best.0 {
-                best = (validation, self.deep_copy()?);
-                report.kept_round = round;
+            match &mut best {
+                None => report.kept_round = round,
+                Some((score, _)) if validation < *score => {
+                    best = Some((validation, self.deep_copy()?));
+                    report.kept_round = round;
+                }
+                Some(_) => {}
             }
             let r = TuneRound {
                 round,
@@ -215,8 +225,8 @@ impl Autoencoder {
             progress(&r);
             report.rounds.push(r);
         }
-        if n_val > 0 {
-            *self = best.1;
+        if let Some((_, kept)) = best {
+            *self = kept;
         }
         Ok(report)
     }
@@ -347,6 +357,33 @@ mod tests {
         let report = model.tune_decoder(&x, &tuning, |_| {}).unwrap();
         assert_eq!(report.kept_round, 0, "{report:?}");
         assert_eq!(
+            model
+                .decode_sparse(&model.encode_sparse(&x, 0.0).unwrap())
+                .unwrap(),
+            before
+        );
+    }
+
+    #[test]
+    fn without_held_out_records_the_last_round_is_kept() {
+        let n = 16;
+        let x = data(16, n);
+        let mut model = Autoencoder::new(Architecture::new(n, 16, 32).unwrap(), &Device::Cpu, 5).unwrap();
+        let before = model
+            .decode_sparse(&model.encode_sparse(&x, 0.0).unwrap())
+            .unwrap();
+        let tuning = DecoderTuning {
+            rounds: 2,
+            epochs: 1,
+            batch_size: 4,
+            validation_fraction: 0.0,
+            ..DecoderTuning::default()
+        };
+        let report = model.tune_decoder(&x, &tuning, |_| {}).unwrap();
+        assert_eq!(report.kept_round, 2);
+        assert!(report.initial_validation.is_nan());
+        assert!(report.rounds.iter().all(|r| r.validation_rel_error.is_nan()));
+        assert_ne!(
             model
                 .decode_sparse(&model.encode_sparse(&x, 0.0).unwrap())
                 .unwrap(),
