@@ -35,9 +35,11 @@ pub enum Preset {
     /// on a pool of 20 000 renewed while it trains.
     ///
     /// Measured (README, the main job `cargo run --release --example
-    /// sas_roundtrip`, 2 cores): trained on 6 000 simulated images in 231 s,
-    /// on 500 held-out ones a mean relative L2 error of 6.09e-2 at 214.9× the
-    /// raw f32 bytes. `docs/results.md` has the whole rate–distortion curve.
+    /// sas_roundtrip`, 2 cores): trained on 6 000 simulated images in 159 s,
+    /// on 500 held-out ones a mean relative L2 error of 4.51e-2 at 256× the
+    /// raw f32 bytes; trained for the hour on simulated images (`sae train
+    /// --simulate`), 3.02e-2 at 365× on the 1 000 public images.
+    /// `docs/results.md` has the whole rate–distortion curve.
     #[default]
     Sas,
     /// `Sas` with the loss in the log domain, for users who read the whole
