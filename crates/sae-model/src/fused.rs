@@ -363,14 +363,15 @@ pub(crate) fn column_sums(t: &Tensor) -> candle_core::Result<Tensor> {
     }
 }
 
-/// `t ← t + s · u`.
-struct AddScaled {
-    scale: f64,
+/// `t ← keep · t + add · u`, in place (`keep = 1` skips its multiply).
+struct Combine {
+    keep: f64,
+    add: f64,
 }
 
-impl InplaceOp2 for AddScaled {
+impl InplaceOp2 for Combine {
     fn name(&self) -> &'static str {
-        "add-scaled"
+        "combine"
     }
     fn cpu_fwd(
         &self,
@@ -379,66 +380,49 @@ impl InplaceOp2 for AddScaled {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> candle_core::Result<()> {
-        let scale = self.scale;
-        fn run<T: Real>(t: &mut [T], u: &[T], scale: f64) -> candle_core::Result<()> {
+        let (keep, add) = (self.keep, self.add);
+        fn run<T: Real>(t: &mut [T], u: &[T], keep: f64, add: f64) -> candle_core::Result<()> {
             t.par_chunks_mut(1 << 16)
                 .zip(u.par_chunks(1 << 16))
                 .for_each(|(t, u)| {
                     for (t, &u) in t.iter_mut().zip(u) {
-                        *t = *t + u.scale(scale);
+                        let kept = if keep == 1.0 { *t } else { t.scale(keep) };
+                        *t = kept + u.scale(add);
                     }
                 });
             Ok(())
         }
-        dispatch2!(s1, l1, s2, l2, |a, b| run(a, b, scale))
+        dispatch2!(s1, l1, s2, l2, |a, b| run(a, b, keep, add))
     }
 }
 
 /// `t + scale · u` for a fresh tensor `t`, in place on the CPU.
 pub(crate) fn add_scaled(t: Tensor, u: &Tensor, scale: f64) -> candle_core::Result<Tensor> {
     if fusable(&[&t, u]) && t.dims() == u.dims() {
-        t.inplace_op2(u, &AddScaled { scale })?;
+        t.inplace_op2(
+            u,
+            &Combine {
+                keep: 1.0,
+                add: scale,
+            },
+        )?;
         Ok(t)
     } else {
         t + (u * scale)?
     }
 }
 
-/// `t ← t + (1 − decay) · (u − t)`: one step of an exponential moving average.
-struct Blend {
-    decay: f64,
-}
-
-impl InplaceOp2 for Blend {
-    fn name(&self) -> &'static str {
-        "blend"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &mut CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<()> {
-        let rate = 1.0 - self.decay;
-        fn run<T: Real>(t: &mut [T], u: &[T], rate: f64) -> candle_core::Result<()> {
-            t.par_chunks_mut(1 << 16)
-                .zip(u.par_chunks(1 << 16))
-                .for_each(|(t, u)| {
-                    for (t, &u) in t.iter_mut().zip(u) {
-                        *t = *t + (u - *t).scale(rate);
-                    }
-                });
-            Ok(())
-        }
-        dispatch2!(s1, l1, s2, l2, |a, b| run(a, b, rate))
-    }
-}
-
-/// `t ← decay · t + (1 − decay) · u`, in place on the CPU.
+/// `t ← decay · t + (1 − decay) · u` (one step of an exponential moving
+/// average), in place on the CPU.
 pub(crate) fn blend(t: &mut Tensor, u: &Tensor, decay: f64) -> candle_core::Result<()> {
     if fusable(&[t, u]) && t.dims() == u.dims() {
-        t.inplace_op2(u, &Blend { decay })
+        t.inplace_op2(
+            u,
+            &Combine {
+                keep: decay,
+                add: 1.0 - decay,
+            },
+        )
     } else {
         *t = ((&*t * decay)? + (u * (1.0 - decay))?)?;
         Ok(())
