@@ -44,7 +44,7 @@ compressed=$(date +%s.%N)
 "$sae" decompress -m "$work/model.safetensors" -i "$work/public.sae" -o "$work/public_rec.npy"
 "$sae" eval --reference "$public" --shape 1000,64,64 --reconstruction "$work/public_rec.npy" \
     --container "$work/public.sae" --json > "$work/eval.json"
-options="$*${BASE:+ (model of $BASE)}${TUNE:+; sae tune -i $TUNE}"
+options="$*${BASE:+(model of $BASE)}${TUNE:+; sae tune -i $TUNE}"
 python3 - "$name" "$work" "$out/$name.json" "$start" "$trained" "$compressed" "$refine" "$options" <<'PY'
 import json, sys
 name, work, dest, start, trained, compressed, refine, options = sys.argv[1:]
