@@ -404,7 +404,9 @@ impl Trainer {
             fresh_samples: 0,
         };
         let mut pool: Cow<'_, [f32]> = Cow::Borrowed(data);
-        // Ring position over the training rows: the next one to renew.
+        // The training rows in a fixed order (train_idx is reshuffled every
+        // epoch), and the position in it of the oldest row: the next to renew.
+        let ring = train_idx.clone();
         let mut renew_at = 0usize;
         let mut average = match c.weight_average {
             Some(_) => Some(model.deep_copy()?),
@@ -432,15 +434,7 @@ impl Trainer {
                 if let Some(position) = fresh.iter().position(|v| !v.is_finite()) {
                     return Err(ModelError::NonFinite { position });
                 }
-                let rows = pool.to_mut();
-                // At most one pool's worth: older fresh samples would be overwritten at once.
-                let take = (fresh.len() / n).min(train_idx.len());
-                for sample in fresh.chunks_exact(n).skip(fresh.len() / n - take) {
-                    let r = train_idx[renew_at];
-                    rows[r * n..(r + 1) * n].copy_from_slice(sample);
-                    renew_at = (renew_at + 1) % train_idx.len();
-                }
-                report.fresh_samples += take as u64;
+                report.fresh_samples += renew_pool(pool.to_mut(), &ring, &mut renew_at, &fresh, n) as u64;
             }
             train_idx.shuffle(&mut rng);
             for (b, chunk) in train_idx.chunks(c.batch_size).enumerate() {
@@ -624,10 +618,41 @@ fn gather_batches(model: &Autoencoder, data: &[f32], rows: &[usize], batch: usiz
     rows.chunks(batch).map(|c| gather(model, data, c)).collect()
 }
 
+/// Copies the samples of `fresh` over the oldest rows of `rows`, which
+/// `ring` lists from `*at` on (oldest first), and advances `*at`; at most
+/// one ring's worth, the newest, since older ones would be overwritten at
+/// once. Returns how many samples went in.
+fn renew_pool(rows: &mut [f32], ring: &[usize], at: &mut usize, fresh: &[f32], n: usize) -> usize {
+    let take = (fresh.len() / n).min(ring.len());
+    for sample in fresh.chunks_exact(n).skip(fresh.len() / n - take) {
+        let r = ring[*at];
+        rows[r * n..(r + 1) * n].copy_from_slice(sample);
+        *at = (*at + 1) % ring.len();
+    }
+    take
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::selector::Identity;
+
+    #[test]
+    fn fresh_samples_replace_the_oldest_training_rows() {
+        // Rows 0..4, of which 1 and 3 are the training ring (0, 2 held out).
+        let mut rows = vec![0.0f32, 1.0, 2.0, 3.0];
+        let ring = [3, 1];
+        let mut at = 0;
+        assert_eq!(renew_pool(&mut rows, &ring, &mut at, &[10.0], 1), 1);
+        assert_eq!(rows, [0.0, 1.0, 2.0, 10.0]);
+        // Next the oldest is row 1, then row 3 again (holding the first fresh sample).
+        assert_eq!(renew_pool(&mut rows, &ring, &mut at, &[11.0, 12.0], 1), 2);
+        assert_eq!(rows, [0.0, 11.0, 2.0, 12.0]);
+        // More than a ring's worth: only the newest go in, oldest row (1) first.
+        assert_eq!(renew_pool(&mut rows, &ring, &mut at, &[20.0, 21.0, 22.0], 1), 2);
+        assert_eq!(rows, [0.0, 21.0, 2.0, 22.0]);
+        assert_eq!(renew_pool(&mut rows, &ring, &mut at, &[], 1), 0);
+    }
 
     #[test]
     fn the_cosine_schedule_follows_steps_or_time_whichever_is_further() {
