@@ -75,13 +75,17 @@ pub struct Metrics {
 /// The azimuthal average of a row-major `height × width` image about its
 /// centre `((height−1)/2, (width−1)/2)`: bin `k` holds the mean of the pixels
 /// whose centre lies at a distance `r` with `k ≤ r < k + 1` pixels, for every
-/// full circle (`r < min(height, width)/2`); the corners are left out.
+/// full circle (`r < min(height, width)/2`); the corners are left out. Only
+/// the first `height` rows of `width` values are read; an empty image has no bins.
 ///
 /// ```
 /// let image = [1.0f32; 16];
 /// assert_eq!(sae_codec::radial_profile(&image, 4, 4), vec![1.0, 1.0]);
 /// ```
 pub fn radial_profile(image: &[f32], height: usize, width: usize) -> Vec<f64> {
+    if height == 0 || width == 0 {
+        return Vec::new();
+    }
     let limit = height.min(width) as f64 / 2.0;
     let bins = limit.ceil() as usize;
     let (mut sum, mut count) = (vec![0.0f64; bins], vec![0u32; bins]);
@@ -101,6 +105,16 @@ pub fn radial_profile(image: &[f32], height: usize, width: usize) -> Vec<f64> {
         .filter(|(_, c)| **c > 0)
         .map(|(s, &c)| s / f64::from(c))
         .collect()
+}
+
+/// NaN would vanish from maxima and poison means: refuse it.
+fn check_finite(original: &[f32], reconstruction: &[f32]) -> Result<()> {
+    for data in [original, reconstruction] {
+        if let Some(position) = data.iter().position(|v| !v.is_finite()) {
+            return Err(sae_model::ModelError::NonFinite { position }.into());
+        }
+    }
+    Ok(())
 }
 
 /// Per record, RMS of log10 differences over its positive pixels (see [`Metrics::log10_rms`]).
@@ -151,12 +165,7 @@ impl Metrics {
                 reconstruction.len()
             )));
         }
-        // NaN would vanish from maxima and poison means: refuse it.
-        for data in [original, reconstruction] {
-            if let Some(position) = data.iter().position(|v| !v.is_finite()) {
-                return Err(sae_model::ModelError::NonFinite { position }.into());
-            }
-        }
+        check_finite(original, reconstruction)?;
         let records = original.len() / record_len;
         let mut rel = Vec::with_capacity(records);
         let (mut sq_err, mut peak, mut max_abs) = (0.0f64, 0.0f64, 0.0f64);
@@ -211,7 +220,7 @@ impl Metrics {
         let &[h, w] = record_shape else {
             return Ok(self);
         };
-        let n = h * w;
+        let n = h.checked_mul(w).unwrap_or(0);
         if n == 0 || original.len() != reconstruction.len() || !original.len().is_multiple_of(n) {
             return Err(CodecError::shape(format!(
                 "{} original and {} reconstructed values in records of {record_shape:?}",
@@ -219,6 +228,7 @@ impl Metrics {
                 reconstruction.len()
             )));
         }
+        check_finite(original, reconstruction)?;
         let per_record: Vec<f64> = original
             .chunks(n)
             .zip(reconstruction.chunks(n))
@@ -319,6 +329,11 @@ mod tests {
             .with_radial(&image, &image, &[6, 6])
             .unwrap();
         assert_eq!(same.radial_max_rel.unwrap().max, 0.0);
+        // Non-finite values are errors, not a max that drops them.
+        let mut bad = image.clone();
+        bad[7] = f32::NAN;
+        assert!(same.clone().with_radial(&image, &bad, &[6, 6]).is_err());
+        assert!(radial_profile(&[], 0, 0).is_empty());
         // 1-D records have no radial profile.
         let flat = Metrics::compute(&image, &image, 36, None, None)
             .unwrap()
