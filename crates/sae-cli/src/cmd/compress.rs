@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "no_refine")]
     refine: Option<usize>,
     /// Store the encoder's latents as they are (fast; same as --refine 0).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["refine_lambda", "refine_grow"])]
     no_refine: bool,
     /// Penalty λ on ‖z‖₁ while refining: larger drops more latents.
     #[arg(long, default_value_t = 0.0)]

@@ -49,6 +49,22 @@ fn refined_compression_is_read_by_the_same_decoder_and_no_worse() {
         ],
         "refinement lambda",
     );
+    // Refinement settings with --no-refine would be silently ignored: refused.
+    sae()
+        .args([
+            "compress",
+            "-m",
+            p(&s.model),
+            "-i",
+            p(&s.images),
+            "-o",
+            p(&refined),
+            "--no-refine",
+            "--refine-grow",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("cannot be used with"));
     std::fs::remove_dir_all(&d).unwrap();
 }
 
