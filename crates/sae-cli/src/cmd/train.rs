@@ -102,11 +102,25 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let inputs: Vec<&std::path::Path> = args.input.iter().map(|p| p.as_path()).collect();
     check_output(&args.output, &inputs)?;
+    if let Some(curve) = &args.curve {
+        let mut taken = inputs.clone();
+        taken.push(&args.output);
+        check_output(curve, &taken)?;
+    }
     let detector = Detector {
         npix: args.npix,
         ..Detector::default()
     };
     let config = configure(&args)?;
+    let recipe = args.preset.tuning().unwrap_or(DecoderTuning {
+        rounds: 0,
+        ..DecoderTuning::default()
+    });
+    let tuning = DecoderTuning {
+        rounds: args.tune_rounds.unwrap_or(recipe.rounds),
+        ..recipe
+    };
+    tuning.validate().context("decoder tuning")?;
     let pool = args.simulate.map(|n| n.unwrap_or(args.preset.simulation().pool));
     let images = match (&args.input, pool) {
         (Some(path), _) => read_images(path, args.shape.as_deref())?,
@@ -160,14 +174,6 @@ pub fn run(args: Args) -> Result<()> {
     }
     .context("training")?;
     bar.finish_and_clear();
-    let recipe = args.preset.tuning().unwrap_or(DecoderTuning {
-        rounds: 0,
-        ..DecoderTuning::default()
-    });
-    let tuning = DecoderTuning {
-        rounds: args.tune_rounds.unwrap_or(recipe.rounds),
-        ..recipe
-    };
     let codec = match tuning.rounds {
         0 => codec,
         _ => {
@@ -196,7 +202,9 @@ pub fn run(args: Args) -> Result<()> {
             .to_string();
             text.push('\n');
         }
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        write_atomically(path, |tmp| {
+            std::fs::write(tmp, &text).with_context(|| format!("writing {}", path.display()))
+        })?;
     }
     if report.fresh_samples > 0 {
         eprintln!(

@@ -134,6 +134,26 @@ fn training_on_simulated_images_for_a_time_budget() {
         sae_codec::Codec::load(&model).unwrap().model().input_view(),
         sae_codec::InputView::Log { floor: 1e-6 }
     );
+    // The curve may not overwrite the input or the model being written.
+    let (before, model_before) = (std::fs::read(&images).unwrap(), std::fs::read(&model).unwrap());
+    for curve in [&images, &model] {
+        crate::common::fails(
+            &[
+                "train",
+                "-i",
+                p(&images),
+                "--epochs",
+                "1",
+                "--curve",
+                p(curve),
+                "-o",
+                p(&model),
+            ],
+            "is also an input",
+        );
+    }
+    assert_eq!(std::fs::read(&images).unwrap(), before);
+    assert_eq!(std::fs::read(&model).unwrap(), model_before);
     // clap's own errors, with a usage hint after the error line.
     for (args, needle) in [
         (vec!["train", "-o", p(&model)], "--input"),
