@@ -15,7 +15,7 @@ use sae_container::{
 };
 use sae_model::{
     Architecture, Autoencoder, DecoderTuning, InputView, ModelInfo, Progress, Refinement, SampleSource,
-    Selector, SparseCode, TrainConfig, TrainReport, Trainer, TuneReport, TuneRound, hex,
+    Selector, SparseCode, TrainConfig, TrainReport, Trainer, TuneReport, TuneRound, hex, unhex,
 };
 
 use crate::coding::{self, IndexFormat, ValueFormat};
@@ -76,7 +76,7 @@ pub mod keys {
 }
 
 /// The settings version this release writes.
-const SETTINGS_VERSION: &str = "2";
+const SETTINGS_VERSION: u32 = 2;
 
 /// Records per batch when encoding and decoding.
 const BATCH: usize = 512;
@@ -372,14 +372,53 @@ impl Codec {
                         .for_each(|code| code.retain_above(self.threshold));
                 }
             }
-            for (mut code, scale) in codes.into_iter().zip(scales) {
-                coding::prune(&self.header.value_coding, &mut code);
+            for code in &mut codes {
+                coding::prune(&self.header.value_coding, code);
+            }
+            self.check_readable((b * BATCH) as u64, &codes, &scales)?;
+            for (code, scale) in codes.into_iter().zip(scales) {
                 let latent = SparseLatent::new(self.header.latent_len, code.indices, code.values)?;
                 let extras: Vec<Extra> = scale.map(Extra::compact_scale).into_iter().collect();
                 writer.append_with_extras(&latent, &extras)?;
             }
         }
         Ok(writer.finish()?)
+    }
+
+    /// Refuses a batch whose records, as stored, this codec could not read
+    /// back: it decodes them exactly as decompression will (stored values,
+    /// then the inverse transforms) and checks that every output is finite,
+    /// so compression never writes a file that decompression refuses.
+    fn check_readable(&self, first: u64, codes: &[SparseCode], scales: &[Option<f64>]) -> Result<()> {
+        let coding = &self.header.value_coding;
+        let stored: Vec<SparseCode> = codes
+            .iter()
+            .map(|code| SparseCode {
+                indices: code.indices.clone(),
+                // An unstorable value is the writer's error to report.
+                values: code
+                    .values
+                    .iter()
+                    .map(|&v| coding.stored(v).unwrap_or(0.0))
+                    .collect(),
+            })
+            .collect();
+        let mut decoded = self.model.decode_sparse(&stored)?;
+        let n = self.model.architecture().input;
+        for (i, (record, scale)) in decoded.chunks_mut(n).zip(scales).enumerate() {
+            let index = first + i as u64;
+            let finite = transform::inverse(&self.header.transforms, record, *scale).is_ok()
+                && record.iter().all(|v| v.is_finite());
+            if !finite {
+                return Err(CodecError::Overflow {
+                    record: index,
+                    reason: "its reconstruction under this model is not finite, so the file could not be \
+                             read back (are the model's weights sound?)"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Decompresses container bytes made by this codec into records.
@@ -541,7 +580,8 @@ impl Codec {
     /// (`docs/model-file.md`).
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let mut info = ModelInfo::new(self.selector.to_string(), self.lambda);
-        info.extra.insert(keys::VERSION.into(), SETTINGS_VERSION.into());
+        info.extra
+            .insert(keys::VERSION.into(), SETTINGS_VERSION.to_string());
         info.extra
             .insert(keys::HEADER.into(), hex(&self.header.to_bytes()?));
         info.extra
@@ -568,7 +608,7 @@ impl Codec {
         let selector: Selector = info.selector.parse().map_err(bad)?;
         let latent_len = model.architecture().latent as u32;
         let (header, threshold) = match info.extra.get(keys::VERSION).map(String::as_str) {
-            Some(SETTINGS_VERSION) => {
+            Some(text) if text == SETTINGS_VERSION.to_string() => {
                 let get = |key: &str| {
                     info.extra
                         .get(key)
@@ -584,9 +624,16 @@ impl Codec {
                 (header, threshold)
             }
             Some(other) => {
-                return Err(bad(format!(
-                    "settings version {other} is newer than this release's ({SETTINGS_VERSION})"
-                )));
+                return Err(bad(match other.parse::<u32>() {
+                    Ok(v) if v > SETTINGS_VERSION => {
+                        format!("settings version {v} is newer than this release's ({SETTINGS_VERSION})")
+                    }
+                    Ok(v) => format!(
+                        "settings version {v} was never written (this release reads version {SETTINGS_VERSION}, \
+                         and release 1.0's files, which have no version)"
+                    ),
+                    Err(_) => format!("settings version `{other}` is not a version number"),
+                }));
             }
             None => {
                 let json = info.extra.get(keys::V1).ok_or_else(|| {
@@ -649,6 +696,43 @@ impl<R: Read + Seek> CodecReader<'_, R> {
         self.records(index..index + 1)
     }
 
+    /// Decompresses every record in order, a batch at a time, handing each
+    /// batch (whole records, concatenated) to `sink`: memory is bounded by
+    /// one batch, whatever the file's size. Stops at the first error, the
+    /// reader's or the sink's.
+    ///
+    /// ```
+    /// # use sae_codec::{Codec, CodecConfig};
+    /// # use sae_codec::sae_model::{LambdaControl, TrainConfig};
+    /// # let data: Vec<f32> = (0..64 * 16).map(|i| ((i % 16) as f32 / 3.0).sin().abs() * (1 + i / 16 % 4) as f32).collect();
+    /// # let config = CodecConfig {
+    /// #     train: TrainConfig { epochs: 3, batch_size: 16, lambda: LambdaControl::Fixed(1e-3), ..TrainConfig::default() },
+    /// #     ..CodecConfig::default()
+    /// # };
+    /// # let (codec, _) = Codec::train(&data, &[16], &config, |_| {})?;
+    /// let bytes = codec.compress(&data)?;
+    /// let mut reader = codec.reader(std::io::Cursor::new(&bytes))?;
+    /// let mut values = 0;
+    /// reader.for_each_batch(|batch| {
+    ///     values += batch.len();
+    ///     Ok::<(), sae_codec::CodecError>(())
+    /// })?;
+    /// assert_eq!(values, data.len());
+    /// # Ok::<(), sae_codec::CodecError>(())
+    /// ```
+    pub fn for_each_batch<E: From<CodecError>>(
+        &mut self,
+        mut sink: impl FnMut(&[f32]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut start = 0;
+        while start < self.len() {
+            let end = (start + BATCH).min(self.len());
+            sink(&self.records(start..end)?)?;
+            start = end;
+        }
+        Ok(())
+    }
+
     /// Records `range`, decompressed in batches, concatenated.
     pub fn records(&mut self, range: Range<usize>) -> Result<Vec<f32>> {
         let n = self.codec.model.architecture().input;
@@ -679,7 +763,9 @@ pub struct Partial {
 }
 
 /// Refuses a record whose transformed values, or the per-record scale that
-/// brings them back, cannot be reconstructed as finite f32 values.
+/// brings them back, are not finite. A scale past the largest f32 is fine
+/// (the container stores it as an f64): whether the record comes back
+/// finite is checked on its reconstruction (`Codec::check_readable`).
 fn check_encodable(index: u64, transformed: &[f32], scale: Option<f64>) -> Result<()> {
     let overflow = |reason: String| CodecError::Overflow {
         record: index,
@@ -691,11 +777,9 @@ fn check_encodable(index: u64, transformed: &[f32], scale: Option<f64>) -> Resul
         )));
     }
     if let Some(s) = scale
-        && !(s.is_finite() && s <= f64::from(f32::MAX))
+        && !s.is_finite()
     {
-        return Err(overflow(format!(
-            "its L2 norm {s:e} exceeds the largest f32, so its reconstruction would not be finite"
-        )));
+        return Err(overflow(format!("its L2 norm {s:e} is not finite")));
     }
     Ok(())
 }
@@ -722,7 +806,11 @@ fn check_loaded(model: &Autoencoder, header: &Header, threshold: f32) -> Result<
             "threshold {threshold} is not finite and non-negative"
         )));
     }
-    Ok(())
+    // The template is what compression writes: a model whose template
+    // cannot code a record is refused here, for both directions.
+    header
+        .check_writable()
+        .map_err(|e| bad(format!("`{}` cannot code records: {e}", keys::HEADER)))
 }
 
 /// Bytes training holds at once, roughly: weights, gradients, both Adam
@@ -750,6 +838,17 @@ struct Transformed<'a> {
 impl SampleSource for Transformed<'_> {
     fn take_ready(&mut self) -> sae_model::Result<Vec<f32>> {
         let raw = self.inner.take_ready()?;
+        self.transform(raw)
+    }
+
+    fn take_next(&mut self) -> sae_model::Result<Vec<f32>> {
+        let raw = self.inner.take_next()?;
+        self.transform(raw)
+    }
+}
+
+impl Transformed<'_> {
+    fn transform(&self, raw: Vec<f32>) -> sae_model::Result<Vec<f32>> {
         if !raw.len().is_multiple_of(self.n) {
             return Err(sae_model::ModelError::Shape {
                 reason: format!(
@@ -797,17 +896,6 @@ fn fit_tables(
         .collect::<std::result::Result<Vec<_>, _>>()?;
     header.index_coding = config.indices.resolve(&latents, latent_len)?;
     Ok(())
-}
-
-/// Decodes lowercase or uppercase hex.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn record_len(shape: &[usize]) -> Result<usize> {

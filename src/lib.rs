@@ -67,7 +67,7 @@ pub use sae_sas;
 /// Arrays in and out: `.npy`, raw f32, MNIST IDX (the `sae-io` crate).
 pub mod io {
     pub use sae_io::{
-        Array, Idx, IoError, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32,
+        Array, Idx, IoError, NpyWriter, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32,
     };
 }
 

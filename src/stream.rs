@@ -41,12 +41,34 @@ pub struct SimulatedImages {
     stop: Arc<AtomicBool>,
     produced: Arc<AtomicU64>,
     worker: Option<JoinHandle<()>>,
+    /// Why the simulating thread ended, once it has.
+    ended: Option<String>,
 }
 
 impl SimulatedImages {
     /// Starts simulating images of `detector` drawn from `config`; the
     /// stream is a pure function of `seed`.
     pub fn spawn(config: DatasetConfig, detector: Detector, seed: u64) -> Self {
+        Self::spawn_with(move |chunk, stop, produced| {
+            // A seed stream apart from the pools `generate(count, seed)` draws.
+            let chunk_seed = seed ^ 0x5EED_57EA_0000_0000 ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut images = Vec::with_capacity(CHUNK * detector.npix * detector.npix);
+            for params in config.sample(CHUNK, chunk_seed) {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                images.extend(params_image(&params, &detector)?);
+                produced.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Some(images))
+        })
+    }
+
+    /// Runs `make(chunk, stop, produced)` for chunks 0, 1, … on the
+    /// simulating thread and sends each result; `Ok(None)` means stopped.
+    fn spawn_with(
+        mut make: impl FnMut(u64, &AtomicBool, &AtomicU64) -> Result<Option<Vec<f32>>, String> + Send + 'static,
+    ) -> Self {
         let (sender, receiver) = sync_channel(QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
         let produced = Arc::new(AtomicU64::new(0));
@@ -54,7 +76,7 @@ impl SimulatedImages {
             let (stop, produced) = (Arc::clone(&stop), Arc::clone(&produced));
             std::thread::Builder::new()
                 .name("sae-simulate".into())
-                .spawn(move || simulate(&config, &detector, seed, &sender, &stop, &produced))
+                .spawn(move || work(&mut make, &sender, &stop, &produced))
                 .ok()
         };
         Self {
@@ -62,6 +84,7 @@ impl SimulatedImages {
             stop,
             produced,
             worker,
+            ended: None,
         }
     }
 
@@ -69,35 +92,51 @@ impl SimulatedImages {
     pub fn produced(&self) -> u64 {
         self.produced.load(Ordering::Relaxed)
     }
+
+    /// Why the simulating thread is gone when the channel closed: it
+    /// panicked, could not start, or stopped with nothing more to give.
+    /// Never "no more images" in silence: the trainer would go on with a
+    /// stale pool.
+    fn gone(&mut self) -> ModelError {
+        if let Some(reason) = &self.ended {
+            return ModelError::Source {
+                reason: reason.clone(),
+            };
+        }
+        let reason = match self.worker.take() {
+            None => "the simulating thread could not be started".to_string(),
+            Some(worker) => match worker.join() {
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".into());
+                    format!("the simulating thread panicked: {message}")
+                }
+                Ok(()) => "the simulating thread stopped".to_string(),
+            },
+        };
+        self.ended = Some(reason.clone());
+        ModelError::Source { reason }
+    }
 }
 
-fn simulate(
-    config: &DatasetConfig,
-    detector: &Detector,
-    seed: u64,
+fn work(
+    make: &mut impl FnMut(u64, &AtomicBool, &AtomicU64) -> Result<Option<Vec<f32>>, String>,
     sender: &SyncSender<Result<Vec<f32>, String>>,
     stop: &AtomicBool,
     produced: &AtomicU64,
 ) {
     for chunk in 0u64.. {
-        // A seed stream apart from the pools `generate(count, seed)` draws.
-        let chunk_seed = seed ^ 0x5EED_57EA_0000_0000 ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut images = Vec::with_capacity(CHUNK * detector.npix * detector.npix);
-        for params in config.sample(CHUNK, chunk_seed) {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            match params_image(&params, detector) {
-                Ok(image) => images.extend(image),
-                Err(e) => {
-                    let _ = sender.send(Err(e));
-                    return;
-                }
-            }
-            produced.fetch_add(1, Ordering::Relaxed);
-        }
-        if sender.send(Ok(images)).is_err() {
-            return; // the trainer is gone
+        let message = match make(chunk, stop, produced) {
+            Ok(Some(images)) => Ok(images),
+            Ok(None) => return,
+            Err(e) => Err(e),
+        };
+        let failed = message.is_err();
+        if sender.send(message).is_err() || failed {
+            return; // the trainer is gone, or told why this thread ends
         }
     }
 }
@@ -115,13 +154,17 @@ impl SampleSource for SimulatedImages {
                 Ok(Ok(images)) => out.extend(images),
                 Ok(Err(reason)) => return Err(ModelError::Source { reason }),
                 Err(TryRecvError::Empty) => return Ok(out),
-                Err(TryRecvError::Disconnected) if out.is_empty() && self.worker.is_none() => {
-                    return Err(ModelError::Source {
-                        reason: "the simulating thread could not be started".into(),
-                    });
-                }
-                Err(TryRecvError::Disconnected) => return Ok(out),
+                Err(TryRecvError::Disconnected) => return Err(self.gone()),
             }
+        }
+    }
+
+    /// Waits for the next chunk of [`CHUNK`] images.
+    fn take_next(&mut self) -> sae_model::Result<Vec<f32>> {
+        match self.receiver.recv() {
+            Ok(Ok(images)) => Ok(images),
+            Ok(Err(reason)) => Err(ModelError::Source { reason }),
+            Err(_) => Err(self.gone()),
         }
     }
 }
@@ -144,6 +187,43 @@ impl Drop for SimulatedImages {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_thread_that_dies_is_an_error_not_a_stale_pool() {
+        let mut source = SimulatedImages::spawn_with(|chunk, _, _| {
+            assert!(chunk < 1, "simulator bug in chunk {chunk}");
+            Ok(Some(vec![1.0; 4]))
+        });
+        assert_eq!(source.take_next().unwrap(), [1.0; 4]);
+        let error = source.take_next().unwrap_err().to_string();
+        assert!(error.contains("panicked: simulator bug in chunk 1"), "{error}");
+        // Still the same error after.
+        assert_eq!(source.take_ready().unwrap_err().to_string(), error);
+
+        let mut source = SimulatedImages::spawn_with(|_, _, _| Err("bad parameters".into()));
+        assert_eq!(
+            source.take_next().unwrap_err().to_string(),
+            "sample source: bad parameters"
+        );
+        let mut source = SimulatedImages::spawn_with(|_, _, _| Ok(None));
+        let error = source.take_next().unwrap_err().to_string();
+        assert!(error.contains("stopped"), "{error}");
+    }
+
+    #[test]
+    fn next_chunks_are_whole_and_in_order() {
+        let detector = Detector {
+            npix: 8,
+            oversample: 1,
+            ..Detector::default()
+        };
+        let mut source = SimulatedImages::spawn(DatasetConfig::default(), detector.clone(), 5);
+        let first = source.take_next().unwrap();
+        assert_eq!(first.len(), CHUNK * 64);
+        let mut again = SimulatedImages::spawn(DatasetConfig::default(), detector, 5);
+        assert_eq!(again.take_next().unwrap(), first);
+        assert_ne!(source.take_next().unwrap(), first);
+    }
 
     #[test]
     fn stream_is_seeded_and_apart_from_generated_pools() {

@@ -275,11 +275,26 @@ fn decoded_images_are_never_non_finite() {
         }
     });
     let codec = Codec::load(&path).unwrap();
-    let bytes = codec.compress(&images()).unwrap();
+    // Compression decodes what it stores, and refuses to write a file it
+    // could not read back.
     assert!(matches!(
-        codec.decompress(&bytes),
-        Err(CodecError::NonFiniteOutput { .. })
+        codec.compress(&images()),
+        Err(CodecError::Overflow { record: 0, .. })
     ));
+    // A container written by the sound model, its fingerprint forged to the
+    // edited one's, read with the edited one.
+    let sound = Codec::load(fixture("reference.safetensors")).unwrap();
+    let mut bytes = sound.compress(&images()).unwrap();
+    let at = bytes.windows(32).position(|w| w == sound.fingerprint()).unwrap();
+    bytes[at..at + 32].copy_from_slice(&codec.fingerprint());
+    let fields_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let crc = crc32c::crc32c(&bytes[..16 + fields_len]);
+    bytes[16 + fields_len..20 + fields_len].copy_from_slice(&crc.to_le_bytes());
+    let outcome = codec.decompress(&bytes);
+    assert!(
+        matches!(outcome, Err(CodecError::NonFiniteOutput { .. })),
+        "{outcome:?}"
+    );
     assert!(matches!(
         codec.decompress_from(&bytes[..]),
         Err(CodecError::NonFiniteOutput { .. })
@@ -299,14 +314,34 @@ fn nan_inputs_to_metrics_are_errors() {
 }
 
 #[test]
-fn inputs_too_large_for_f32_reconstruction_are_refused_at_compression() {
+fn records_whose_norm_overflows_f32_are_stored_and_those_that_cannot_come_back_are_refused() {
     let codec = Codec::load(fixture("per-unit.safetensors")).unwrap();
+    let n = codec.record_shape().iter().product::<usize>();
+    // A flat image of 1e38: its L2 norm (8e38 over 64 pixels) is past the
+    // largest f32, stored as an f64 scale; it comes back as the flat image
+    // of 1 does, scaled.
+    let ones = vec![1.0f32; n];
+    let huge = vec![1e38f32; n];
+    let back = |x: &[f32]| codec.decompress(&codec.compress(x).unwrap()).unwrap();
+    let (small, large) = (back(&ones), back(&huge));
+    assert!(large.iter().all(|v| v.is_finite()));
+    for (s, l) in small.iter().zip(&large) {
+        assert!(
+            (f64::from(*l) / 1e38 - f64::from(*s)).abs() <= 1e-4 * f64::from(s.abs()).max(1.0),
+            "{s} vs {l}"
+        );
+    }
+    // At 3e38 a pixel's reconstruction (3e38 times one plus its error) is
+    // past the largest f32: compression says so rather than write a file
+    // that decompression would refuse.
     let mut data = images();
-    data[..64].iter_mut().for_each(|v| *v = 3e38);
-    assert!(matches!(
-        codec.compress(&data),
-        Err(CodecError::Overflow { record: 0, .. })
-    ));
+    data[..n].iter_mut().for_each(|v| *v = 3e38);
+    let error = codec.compress(&data).unwrap_err();
+    assert!(
+        matches!(error, CodecError::Overflow { record: 0, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("not finite"), "{error}");
 }
 
 #[test]

@@ -52,6 +52,75 @@ fn bad_settings_are_model_file_errors() {
         "not a valid header block",
     );
     refused(&|m| drop(m.insert(keys::VERSION.into(), "3".into())), "newer");
+    // Versions no release wrote are not "newer".
+    refused(
+        &|m| drop(m.insert(keys::VERSION.into(), "1".into())),
+        "never written",
+    );
+    for text in ["x", "", "02"] {
+        let needle = if text == "02" {
+            "never written"
+        } else {
+            "not a version number"
+        };
+        refused(
+            &move |m| drop(m.insert(keys::VERSION.into(), text.into())),
+            needle,
+        );
+    }
+    // Hex is exactly lower-case digits: `u8::from_str_radix` would take `+d` for `0d`.
+    refused(
+        &|m| {
+            let h = m.get_mut(keys::HEADER).unwrap();
+            let at = h.find("0d").expect("a 0d byte in the header");
+            h.replace_range(at..at + 2, "+d");
+        },
+        "not hex",
+    );
+    refused(
+        &|m| {
+            let h = m.get_mut(keys::HEADER).unwrap();
+            *h = h.to_uppercase();
+        },
+        "not hex",
+    );
+    // Templates that cannot code a record are refused at load, so that
+    // neither compression nor decompression runs with them.
+    let template = |edit: &dyn Fn(&mut Header)| {
+        let mut h = codec.header().clone();
+        edit(&mut h);
+        sae_codec::sae_model::hex(&h.to_bytes().unwrap())
+    };
+    for (hex, what) in [
+        (
+            template(&|h| {
+                let sae_codec::IndexCoding::PerUnit { frequencies } = &mut h.index_coding else {
+                    panic!("a per-unit fixture")
+                };
+                frequencies.pop();
+            }),
+            "per-unit table",
+        ),
+        (
+            template(&|h| {
+                h.index_coding = sae_codec::IndexCoding::PerUnit {
+                    frequencies: vec![0; h.latent_len as usize],
+                }
+            }),
+            "per-unit table",
+        ),
+        (
+            template(&|h| {
+                h.value_coding = sae_codec::ValueCoding::Quantized {
+                    step: 0.1,
+                    model: sae_codec::sae_container::ValueModel::Table { frequencies: vec![] },
+                }
+            }),
+            "value table",
+        ),
+    ] {
+        refused(&move |m| drop(m.insert(keys::HEADER.into(), hex.clone())), what);
+    }
     refused(
         &|m| drop(m.insert(keys::THRESHOLD.into(), "-1".into())),
         "threshold",

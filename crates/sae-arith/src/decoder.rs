@@ -1,6 +1,6 @@
 //! The range decoder.
 
-use crate::coder::{RANGE_MIN, scale, tail_bytes};
+use crate::coder::{RANGE_MIN, scale, tail_block_bits, tail_bytes};
 use crate::{AdaptiveModel, DecodeError, MAX_TOTAL, ProbabilityModel};
 
 /// Most bytes a valid message lets the decoder read past the input's end.
@@ -126,16 +126,55 @@ impl<'a> RangeDecoder<'a> {
     ///
     /// Call it after the last symbol. It fails with
     /// [`DecodeError::UnexpectedEnd`] when the input is shorter than the
-    /// message, i.e. the stream was truncated.
+    /// message, and with [`DecodeError::NonCanonicalEnd`] when the bytes
+    /// that end the message are not the tail the encoder writes for the
+    /// symbols decoded.
+    ///
+    /// # What the end check promises
+    ///
+    /// The encoder ends a message with the shortest tail that identifies it
+    /// (see [`RangeEncoder::finish`](crate::RangeEncoder::finish)), and the
+    /// decoder checks that exact tail: for the symbols it decoded, the bytes it
+    /// took must be those the encoder writes, byte for byte. So a message cut
+    /// short is refused unless what is left of it is, by itself, the complete
+    /// encoding of another sequence of as many symbols. That can happen (a
+    /// range coder wastes almost no bits, so most short byte strings encode
+    /// *something*), and no end check can tell it from a real message: a
+    /// caller that must detect every truncation stores the message's length
+    /// or a checksum beside it, as the `sae-container` framing does (record
+    /// lengths and CRC-32C).
     pub fn finish(&self) -> Result<usize, DecodeError> {
-        let end = self.pos - 8 + tail_bytes(self.range);
+        let tail = tail_bytes(self.range);
+        let end = self.pos - 8 + tail;
         if end > self.data.len() {
             return Err(DecodeError::UnexpectedEnd {
                 needed: end,
                 available: self.data.len(),
             });
         }
+        // `code = value - low` modulo 2^64 over the last eight bytes taken,
+        // so the encoder's final `low` (the part of it in this window) is
+        // known, and with it the tail the encoder wrote: `low` rounded up to
+        // the block of `tail_block_bits` bits, its top `tail` bytes.
+        let window = self.window();
+        let low = window.wrapping_sub(self.code);
+        let block = 1u64 << tail_block_bits(self.range);
+        let written = low.wrapping_add(block - 1) & !(block - 1);
+        let ignored = 64 - 8 * tail as u32;
+        if window >> ignored != written >> ignored {
+            return Err(DecodeError::NonCanonicalEnd { end });
+        }
         Ok(end)
+    }
+
+    /// The last eight bytes taken into the window, zeros past the input's end.
+    fn window(&self) -> u64 {
+        let start = self.pos - 8;
+        let mut bytes = [0u8; 8];
+        let have = self.data.get(start..).unwrap_or_default();
+        let n = have.len().min(8);
+        bytes[..n].copy_from_slice(&have[..n]);
+        u64::from_be_bytes(bytes)
     }
 
     /// The input after this message (see [`finish`](Self::finish)).

@@ -75,6 +75,16 @@ pub enum DecodeError {
         /// The total the model reported.
         total: u32,
     },
+    /// The bytes that end the message are not the tail the encoder writes
+    /// for the symbols decoded: the message was cut short or altered (see
+    /// [`RangeDecoder::finish`](crate::RangeDecoder::finish)).
+    #[error(
+        "the compressed message ending at byte {end} does not end as the encoder ends one: truncated or corrupt"
+    )]
+    NonCanonicalEnd {
+        /// Offset just past the message's last byte.
+        end: usize,
+    },
     /// The model's `symbol_at` returned an interval that does not contain the target.
     #[error(
         "model returned symbol {symbol} with interval [{start}, {start}+{width}) that does not contain target {target}"

@@ -353,7 +353,10 @@ impl RecordCodec {
         let mut out = Vec::with_capacity(values.len() * 4);
         let unstorable = |v: f32, format: &str| ContainerError::InvalidInput {
             what: "latent value",
-            reason: format!("{v} is not finite in {format}"),
+            reason: format!(
+                "{v} is beyond the range of {format} values (f16 holds magnitudes up to 65504): \
+                 store values as f32 or bf16, or normalise the records (the per-record scale transform)"
+            ),
         };
         match &self.value_coding {
             ValueCoding::F32 => {

@@ -189,19 +189,83 @@ fn npy_data_start(bytes: &[u8]) -> Option<usize> {
 
 /// Writes an f32 `.npy` file (little-endian, C order).
 pub fn write_npy(path: impl AsRef<Path>, array: &Array) -> Result<()> {
-    let path = path.as_ref();
-    let file = File::create(path).map_err(|e| io_error(path, e))?;
-    let shape: Vec<u64> = array.shape.iter().map(|&d| d as u64).collect();
-    let mut writer = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&shape)
-        .writer(BufWriter::new(file))
-        .begin_nd()
-        .map_err(|e| io_error(path, e))?;
-    writer
-        .extend(array.data.iter().copied())
-        .map_err(|e| io_error(path, e))?;
-    writer.finish().map_err(|e| io_error(path, e))
+    let mut writer = NpyWriter::create(path, &array.shape)?;
+    writer.push(&array.data)?;
+    writer.finish()
+}
+
+/// Writes an f32 `.npy` file of a shape known up front, a slice of values
+/// at a time: what streams a large array to disk without holding it.
+///
+/// ```
+/// # let path = std::env::temp_dir().join(format!("sae-io-npywriter-{}.npy", std::process::id()));
+/// use sae_io::{NpyWriter, read_npy};
+///
+/// let mut writer = NpyWriter::create(&path, &[3, 2])?;
+/// writer.push(&[1.0, 2.0, 3.0, 4.0])?;
+/// writer.push(&[5.0, 6.0])?;
+/// writer.finish()?;
+/// assert_eq!(read_npy(&path)?.data, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct NpyWriter {
+    writer: npyz::NpyWriter<f32, BufWriter<File>>,
+    path: std::path::PathBuf,
+    expected: u64,
+    written: u64,
+}
+
+impl NpyWriter {
+    /// Creates (or truncates) `path` and writes the header for `shape`.
+    pub fn create(path: impl AsRef<Path>, shape: &[usize]) -> Result<Self> {
+        let path = path.as_ref();
+        let expected = shape
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+            .ok_or_else(|| IoError::Shape {
+                reason: format!("shape {shape:?} has more values than 64 bits count"),
+            })?;
+        let file = File::create(path).map_err(|e| io_error(path, e))?;
+        let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+        let writer = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(&dims)
+            .writer(BufWriter::new(file))
+            .begin_nd()
+            .map_err(|e| io_error(path, e))?;
+        Ok(Self {
+            writer,
+            path: path.to_path_buf(),
+            expected,
+            written: 0,
+        })
+    }
+
+    /// Appends `values` in row-major order; more than the shape holds is an error.
+    pub fn push(&mut self, values: &[f32]) -> Result<()> {
+        let after = self.written + values.len() as u64;
+        if after > self.expected {
+            return Err(IoError::Shape {
+                reason: format!("{after} values written to an array of {}", self.expected),
+            });
+        }
+        self.writer
+            .extend(values.iter().copied())
+            .map_err(|e| io_error(&self.path, e))?;
+        self.written = after;
+        Ok(())
+    }
+
+    /// Flushes the file; fewer values than the shape holds is an error.
+    pub fn finish(self) -> Result<()> {
+        if self.written != self.expected {
+            return Err(IoError::Shape {
+                reason: format!("{} values written to an array of {}", self.written, self.expected),
+            });
+        }
+        self.writer.finish().map_err(|e| io_error(&self.path, e))
+    }
 }
 
 /// Reads raw little-endian f32 values of the given `shape`; the file's

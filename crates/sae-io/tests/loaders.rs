@@ -100,22 +100,24 @@ fn idx_plain_and_gzipped() {
     assert!(matches!(read_idx(&path), Err(IoError::Malformed { .. })));
 }
 
+/// The first 16 MNIST test images and labels, shipped (tests/data/README.md).
 #[test]
-fn mnist_files_load_when_present() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return; // the shared data is optional on a fresh clone
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.contains("images") {
-            let idx = read_idx(entry.path()).unwrap();
-            assert_eq!(&idx.shape[1..], [28, 28], "{name}");
-        } else if name.contains("labels") {
-            let idx = read_idx(entry.path()).unwrap();
-            assert_eq!(idx.shape.len(), 1, "{name}");
-            assert!(idx.data.iter().all(|&l| l < 10));
+fn mnist_fixture_loads() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let images = read_idx(data.join("mnist-t10k-16-images-idx3-ubyte.gz")).unwrap();
+    assert_eq!(images.shape, [16, 28, 28]);
+    assert_eq!(images.data.iter().map(|&p| u64::from(p)).sum::<u64>(), 379_414);
+    let labels = read_idx(data.join("mnist-t10k-16-labels-idx1-ubyte.gz")).unwrap();
+    assert_eq!(labels.data, [7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6, 9, 0, 1, 5]);
+    // Where the shared data is present (it is on the project's machines and
+    // in CI), the fixture is the start of the full test set.
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    match read_idx(full.join("t10k-images-idx3-ubyte.gz")) {
+        Ok(all) => {
+            assert_eq!(all.shape, [10_000, 28, 28]);
+            assert_eq!(all.data[..images.data.len()], images.data[..]);
         }
+        Err(e) => eprintln!("note: the full MNIST files are not here ({e}); checked the fixture only"),
     }
 }
 
@@ -133,6 +135,8 @@ mod arbitrary_bytes {
     }
 
     proptest! {
+        #![proptest_config(proptest::test_runner::Config { rng_seed: proptest::test_runner::RngSeed::Fixed(0x5ae_0005), ..Default::default() })]
+
         #[test]
         fn readers_never_panic_and_shapes_match_values(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             if let Ok(a) = parse_npy(&bytes) {

@@ -288,7 +288,36 @@ impl Autoencoder {
     }
 }
 
-/// Lower-case hexadecimal.
+/// Lower-case hexadecimal, two digits a byte; [`unhex`] reads it back.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of [`hex`]'s text: exactly two lower-case hexadecimal digits
+/// (`0-9`, `a-f`) a byte, nothing else (no sign, no upper case, no space);
+/// `None` for any other text.
+///
+/// ```
+/// use sae_model::{hex, unhex};
+///
+/// assert_eq!(unhex(&hex(&[0, 13, 255])), Some(vec![0, 13, 255]));
+/// assert_eq!(unhex("0d"), Some(vec![13]));
+/// for bad in ["+d", "0D", " d", "0", "0g"] {
+///     assert_eq!(unhex(bad), None, "{bad}");
+/// }
+/// ```
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
 }

@@ -64,7 +64,7 @@ mod gradcheck;
 
 pub use arch::Architecture;
 pub use error::{ModelError, Result};
-pub use io::{ENCODER_VIEW_KEY, FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex};
+pub use io::{ENCODER_VIEW_KEY, FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex, unhex};
 pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, Dense, Layers, MIN_BLOCK_ROWS, SparseCode, StepStats};
 pub use optim::{Adam, AdamConfig};
 pub use refine::Refinement;

@@ -108,13 +108,24 @@ pub enum LrSchedule {
 /// Fresh training samples that arrive while a network trains ("data without
 /// end"): a simulator on a background thread, a detector stream, a reader.
 ///
-/// Between epochs [`Trainer::train_streaming`] takes what is ready and puts it
-/// in place of the oldest samples of its training pool, so the pool is
-/// renewed as fast as the source delivers, and training never waits for it.
+/// Between epochs [`Trainer::train_streaming`] puts fresh samples in place
+/// of the oldest samples of its training pool. Under a time budget it takes
+/// what is ready ([`take_ready`](Self::take_ready)), so the pool is renewed as
+/// fast as the source delivers and training never waits for it. Without one
+/// it waits for the source's next delivery and takes only that
+/// ([`take_next`](Self::take_next)), so that a run of a fixed number of epochs
+/// sees the same samples in the same epochs on any machine, however fast.
 pub trait SampleSource {
     /// Samples ready now (row-major, a whole number of records of the model's
     /// input size; empty when none are ready). Should not block for long.
     fn take_ready(&mut self) -> Result<Vec<f32>>;
+
+    /// The source's next delivery, waiting for it if need be: for runs that
+    /// must not depend on how fast the source is. Empty when the source has
+    /// no more. The default takes what is ready.
+    fn take_next(&mut self) -> Result<Vec<f32>> {
+        self.take_ready()
+    }
 }
 
 /// Everything that controls a training run.
@@ -234,6 +245,11 @@ pub struct Progress {
     pub batch_nnz: f64,
     /// Validation metrics, on the last step of an epoch.
     pub validation: Option<Validation>,
+    /// Fresh samples from a [`SampleSource`] that went into the pool so far.
+    pub fresh_samples: u64,
+    /// Seconds since training started, when this step began (its learning
+    /// rate follows them under a time budget).
+    pub seconds: f64,
 }
 
 /// Metrics on the held-out split.
@@ -422,7 +438,10 @@ impl Trainer {
             if epoch > 0
                 && let Some(source) = source.as_deref_mut()
             {
-                let fresh = source.take_ready()?;
+                let fresh = match c.time_budget {
+                    Some(_) => source.take_ready()?,
+                    None => source.take_next()?,
+                };
                 if !fresh.len().is_multiple_of(n) {
                     return Err(ModelError::Shape {
                         reason: format!(
@@ -446,7 +465,8 @@ impl Trainer {
                 {
                     lambda = target * (step as f64 / steps.max(1) as f64).min(1.0);
                 }
-                let lr = self.learning_rate(step, total_steps, started.elapsed().as_secs_f64());
+                let seconds = started.elapsed().as_secs_f64();
+                let lr = self.learning_rate(step, total_steps, seconds);
                 let x = gather(model, &pool, chunk)?;
                 let stats = model.train_step(&x, lambda, &*self.selector, &mut adam, lr)?;
                 if let (Some(avg), Some(decay)) = (average.as_mut(), c.weight_average) {
@@ -492,6 +512,8 @@ impl Trainer {
                     batch_rel_error: rel_error,
                     batch_nnz: stats.nnz,
                     validation,
+                    fresh_samples: report.fresh_samples,
+                    seconds,
                 });
                 if let Some(v) = validation {
                     report.history.push(v);

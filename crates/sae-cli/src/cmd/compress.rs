@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use sae_codec::{ComputeDevice, Preset, Refinement};
 
-use super::{Input, check_fits, check_output, load_codec, write_atomically};
+use super::{Input, check_fits, check_output, load_codec, write_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,9 +28,9 @@ pub struct Args {
     /// Store the encoder's latents as they are (fast; same as --refine 0).
     #[arg(long, conflicts_with_all = ["refine_lambda", "refine_grow"])]
     no_refine: bool,
-    /// Penalty λ on ‖z‖₁ while refining: larger drops more latents.
-    #[arg(long, default_value_t = 0.0)]
-    refine_lambda: f64,
+    /// Penalty λ on ‖z‖₁ while refining: larger drops more latents (default 0).
+    #[arg(long)]
+    refine_lambda: Option<f64>,
     /// Let refinement switch on latents the encoder left at zero.
     #[arg(long)]
     refine_grow: bool,
@@ -43,9 +43,12 @@ pub fn run(args: Args) -> Result<()> {
         (false, Some(n)) => n,
         (false, None) => recommended.iterations,
     };
+    if iterations == 0 && (args.refine_lambda.is_some() || args.refine_grow) {
+        bail!("--refine-lambda and --refine-grow shape refinement, which --refine 0 turns off");
+    }
     let refinement = (iterations > 0).then_some(Refinement {
         iterations,
-        lambda: args.refine_lambda,
+        lambda: args.refine_lambda.unwrap_or(0.0),
         grow_support: args.refine_grow,
         // The codec fills in its quantisation step.
         lattice: None,
@@ -55,7 +58,7 @@ pub fn run(args: Args) -> Result<()> {
     let images = args.input.read()?;
     check_fits(&images, &codec)?;
     let bytes = codec.compress(&images.data).context("compressing")?;
-    write_atomically(&args.output, |path| Ok(std::fs::write(path, &bytes)?))?;
+    write_output(&args.output, |path| Ok(std::fs::write(path, &bytes)?))?;
     eprintln!(
         "{} images, {} bytes ({:.1}x)",
         images.records(),

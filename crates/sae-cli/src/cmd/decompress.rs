@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use sae_codec::ComputeDevice;
-use sae_codec::io::{Array, write_npy};
+use std::fs::File;
+use std::io::BufReader;
 
-use super::{check_output, load_codec, write_atomically};
+use anyhow::{Context, Result};
+use sae_codec::io::NpyWriter;
+use sae_codec::{CodecError, ComputeDevice, IndexStatus};
+
+use super::{check_output, load_codec, write_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,23 +34,32 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     check_output(&args.output, &[&args.model, &args.input])?;
     let codec = load_codec(&args.model, args.device)?;
-    let bytes = std::fs::read(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     let context = || format!("decompressing {}", args.input.display());
-    let data = if args.allow_partial {
-        let partial = codec.decompress_partial(&bytes).with_context(context)?;
-        if let Some(lost) = partial.lost_bytes {
-            eprintln!(
-                "warning: {} is unfinished or cut: recovered {} whole records; {lost} bytes after them were lost",
-                args.input.display(),
-                partial.records
-            );
+    let file = File::open(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+    let mut reader = codec.reader(BufReader::new(file)).with_context(context)?;
+    if let IndexStatus::Recovered { trailing_bytes } = *reader.status() {
+        if !args.allow_partial {
+            return Err(CodecError::Unfinished {
+                records: reader.len() as u64,
+                lost_bytes: trailing_bytes,
+            })
+            .with_context(context);
         }
-        partial.data
-    } else {
-        codec.decompress(&bytes).with_context(context)?
-    };
-    let mut shape = vec![data.len() / codec.record_shape().iter().product::<usize>()];
+        eprintln!(
+            "warning: {} is unfinished or cut: recovered {} whole records; {trailing_bytes} bytes after them were lost",
+            args.input.display(),
+            reader.len()
+        );
+    }
+    // Records stream from the container to the file a batch at a time, so
+    // memory is bounded by a batch whatever the container holds.
+    let mut shape = vec![reader.len()];
     shape.extend(codec.record_shape());
-    let array = Array::new(shape, data)?;
-    write_atomically(&args.output, |path| Ok(write_npy(path, &array)?))
+    write_output(&args.output, |path| {
+        let mut npy = NpyWriter::create(path, &shape)?;
+        reader
+            .for_each_batch(|batch| -> Result<()> { Ok(npy.push(batch)?) })
+            .with_context(context)?;
+        Ok(npy.finish()?)
+    })
 }

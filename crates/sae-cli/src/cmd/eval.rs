@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use sae_codec::Metrics;
-use sae_codec::io::read_npy;
 use sae_codec::sae_container::ContainerReader;
 
 use sae_codec::IndexStatus;
@@ -36,8 +35,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let a = read_images(&args.reference, args.shape.as_deref())?;
-    let b = read_npy(&args.reconstruction)
-        .with_context(|| format!("reading {}", args.reconstruction.display()))?;
+    // Images too: at least two dimensions, the first counting them.
+    let b = read_images(&args.reconstruction, None)?;
     let mut a = a;
     if args.allow_partial && a.shape[1..] == b.shape[1..] && b.records() < a.records() {
         // A reconstruction of a cut container: the first records of the reference.

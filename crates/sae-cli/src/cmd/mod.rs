@@ -94,7 +94,22 @@ pub fn check_fits(images: &Array, codec: &Codec) -> Result<()> {
 /// Refuses an output path that names one of the command's inputs (the same
 /// file, however spelled): writing it would destroy what is being read.
 pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+    for input in inputs {
+        if same_file(output, input) {
+            bail!(
+                "the output {} is also an input: choose another output path",
+                output.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file, however spelled (through links,
+/// `..`, or a file that does not exist yet).
+pub fn same_file(a: &Path, b: &Path) -> bool {
     let resolve = |p: &Path| -> Option<PathBuf> {
+        let p = resolve_links(p).ok()?;
         if let Ok(full) = p.canonicalize() {
             return Some(full);
         }
@@ -105,35 +120,75 @@ pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
         };
         Some(parent.join(p.file_name()?))
     };
-    let out = resolve(output);
-    for input in inputs {
-        if out.is_some() && resolve(input) == out {
-            bail!(
-                "the output {} is also an input: choose another output path",
-                output.display()
-            );
-        }
-    }
-    Ok(())
+    let a = resolve(a);
+    a.is_some() && a == resolve(b)
 }
 
-/// Writes an output through a temporary file in its folder, renamed into
-/// place only when `write` succeeded: a failed run never leaves a
-/// half-written file under the final name.
-pub fn write_atomically(output: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let folder = match output.parent() {
+/// Writes an output where the user points.
+///
+/// A regular file (or a new one) is written through a temporary file in its
+/// folder, renamed into place only when `write` succeeded, so a failed run
+/// never leaves a half-written file under the final name; the new file takes
+/// the mode of the one it replaces, or `0666` less the umask when there was
+/// none, as any other tool's output does. A symbolic link is followed (the
+/// file it points to is replaced, the link stays). Anything else that is
+/// already there — a named pipe, a device such as `/dev/stdout` or
+/// `/dev/null` — is written in place, never replaced; a folder is refused.
+pub fn write_output(output: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let target = resolve_links(output)?;
+    let existing = match std::fs::metadata(&target) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("writing {}", output.display())),
+    };
+    match &existing {
+        Some(meta) if meta.is_dir() => bail!("{} is a folder, not a file to write", output.display()),
+        Some(meta) if !meta.is_file() => {
+            return write(&target).with_context(|| format!("writing {}", output.display()));
+        }
+        _ => {}
+    }
+    let folder = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let temp = tempfile::Builder::new()
         .prefix(".sae-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(&folder)
         .with_context(|| format!("creating a temporary file in {}", folder.display()))?;
+    if let Some(meta) = &existing {
+        std::fs::set_permissions(temp.path(), meta.permissions())
+            .with_context(|| format!("writing {}", output.display()))?;
+    }
     write(temp.path())?;
-    temp.persist(output)
+    temp.persist(&target)
         .map_err(|e| e.error)
         .with_context(|| format!("writing {}", output.display()))?;
     Ok(())
+}
+
+/// `path` with its symbolic links followed, to a file that may not exist
+/// yet (a dangling link names the file to create).
+fn resolve_links(path: &Path) -> Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    // As many hops as Linux follows before ELOOP.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link =
+                    std::fs::read_link(&path).with_context(|| format!("reading link {}", path.display()))?;
+                path = match path.parent() {
+                    Some(folder) if link.is_relative() => folder.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    bail!("{}: too many levels of symbolic links", path.display())
 }
 
 /// Writes `text` to stdout; a closed pipe (`sae inspect … | head`) ends the

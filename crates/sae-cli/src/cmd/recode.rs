@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sae_codec::{ComputeDevice, Preset};
 
-use super::{CodingArgs, Input, check_fits, check_output, load_codec, write_atomically};
+use super::{CodingArgs, Input, check_fits, check_output, load_codec, write_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Result<()> {
     let recoded = codec
         .with_coding(values, indices, &images.data)
         .context("fitting the coding tables")?;
-    write_atomically(&args.output, |path| Ok(recoded.save(path)?))?;
+    write_output(&args.output, |path| Ok(recoded.save(path)?))?;
     eprintln!(
         "wrote {} (tables fitted on {} images)",
         args.output.display(),

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::IsTerminal;
+
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::io::Array;
@@ -11,7 +13,7 @@ use sae_codec::{
     Transforms,
 };
 
-use super::{CodingArgs, check_output, read_images, write_atomically};
+use super::{CodingArgs, check_output, read_images, write_output};
 
 /// Every option left unset takes the preset's value.
 #[derive(clap::Args)]
@@ -99,6 +101,9 @@ pub struct Args {
     device: ComputeDevice,
 }
 
+/// Seconds between plain progress lines when stderr is not a terminal.
+const PLAIN_PROGRESS_SECONDS: f64 = 60.0;
+
 pub fn run(args: Args) -> Result<()> {
     let inputs: Vec<&std::path::Path> = args.input.iter().map(|p| p.as_path()).collect();
     check_output(&args.output, &inputs)?;
@@ -149,8 +154,23 @@ pub fn run(args: Args) -> Result<()> {
         }
     };
     let timed = config.train.time_budget.is_some();
+    // Without a terminal (a batch job, `2> train.log`) the bar draws
+    // nothing: a plain line after the first epoch, then at most one a minute.
+    let plain = !std::io::stderr().is_terminal();
+    let mut last_line: Option<f64> = None;
     let show = |p: &sae_codec::Progress| {
         if let Some(v) = p.validation {
+            if plain && last_line.is_none_or(|t| v.seconds - t >= PLAIN_PROGRESS_SECONDS) {
+                last_line = Some(v.seconds);
+                eprintln!(
+                    "epoch {}: {:.1} min, validation rel L2 {:.3e}, {:.1} nonzeros, {} fresh images",
+                    p.epoch + 1,
+                    v.seconds / 60.0,
+                    v.rel_error,
+                    v.nnz,
+                    p.fresh_samples
+                );
+            }
             bar.set_position(if timed {
                 v.seconds as u64
             } else {
@@ -202,7 +222,7 @@ pub fn run(args: Args) -> Result<()> {
             .to_string();
             text.push('\n');
         }
-        write_atomically(path, |tmp| {
+        write_output(path, |tmp| {
             std::fs::write(tmp, &text).with_context(|| format!("writing {}", path.display()))
         })?;
     }
@@ -212,7 +232,7 @@ pub fn run(args: Args) -> Result<()> {
             report.fresh_samples
         );
     }
-    write_atomically(&args.output, |path| Ok(codec.save(path)?))?;
+    write_output(&args.output, |path| Ok(codec.save(path)?))?;
     if let Some(v) = report.history.last() {
         eprintln!(
             "trained {} epochs in {:.0} s: validation relative L2 {:.3e}, {:.1} nonzeros per image",

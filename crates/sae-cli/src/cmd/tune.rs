@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use sae_codec::{ComputeDevice, DecoderTuning};
 
-use super::{Input, check_fits, check_output, load_codec, write_atomically};
+use super::{Input, check_fits, check_output, load_codec, write_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> Result<()> {
             );
         })
         .context("tuning the decoder")?;
-    write_atomically(&args.output, |path| Ok(tuned.save(path)?))?;
+    write_output(&args.output, |path| Ok(tuned.save(path)?))?;
     eprintln!(
         "wrote {}: held-out refined error {:.3e} -> {:.3e} (round {} kept)",
         args.output.display(),

@@ -65,6 +65,24 @@ fn refined_compression_is_read_by_the_same_decoder_and_no_worse() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("cannot be used with"));
+    // And so with --refine 0, which says the same.
+    for flag in ["--refine-grow", "--refine-lambda=1e-3"] {
+        fails(
+            &[
+                "compress",
+                "-m",
+                p(&s.model),
+                "-i",
+                p(&s.images),
+                "-o",
+                p(&refined),
+                "--refine",
+                "0",
+                flag,
+            ],
+            "which --refine 0 turns off",
+        );
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 

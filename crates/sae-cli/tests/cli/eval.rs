@@ -92,3 +92,20 @@ fn nan_reconstructions_and_cut_containers_are_not_scored() {
     assert!(records > 0 && records < 40, "{records}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_reconstruction_that_is_not_images_is_a_one_line_error() {
+    let s = shared();
+    let d = dir("eval-0d");
+    // A 0-d array (one value, no axis) and a 1-d one: no image count.
+    for (name, shape) in [("scalar.npy", vec![]), ("flat.npy", vec![4])] {
+        let path = d.join(name);
+        let len = shape.iter().product();
+        sae_codec::io::write_npy(&path, &sae_codec::io::Array::new(shape, vec![1.0; len]).unwrap()).unwrap();
+        crate::common::fails(
+            &["eval", "--reference", p(&s.images), "--reconstruction", p(&path)],
+            "expected (N, …) images",
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -85,6 +85,37 @@ fn sizes_beyond_the_machine_are_one_line_errors() {
 fn training_on_simulated_images_for_a_time_budget() {
     let d = dir("train-simulate");
     let (model, curve) = (d.join("m.safetensors"), d.join("curve.jsonl"));
+    // Epochs, not time, drive this run: each epoch after the first waits for
+    // one chunk of 64 fresh images, so what it sees never depends on speed.
+    // Its stderr is no terminal: plain progress lines, the first at once.
+    sae()
+        .args([
+            "train",
+            "--simulate",
+            "200",
+            "--npix",
+            "16",
+            "--epochs",
+            "3",
+            "--arch",
+            "0.5,1",
+            "--batch",
+            "16",
+            "-o",
+            p(&model),
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "128 freshly simulated images went into training",
+        ))
+        .stderr(
+            predicate::str::is_match(
+                r"(?m)^epoch 1: 0\.\d min, validation rel L2 \S+, \S+ nonzeros, 0 fresh images$",
+            )
+            .unwrap(),
+        );
+    // A time budget ends the run at the end of the first epoch past it.
     sae()
         .args([
             "train",
@@ -93,7 +124,7 @@ fn training_on_simulated_images_for_a_time_budget() {
             "--npix",
             "16",
             "--minutes",
-            "0.02",
+            "0.005",
             "--arch",
             "0.5,1",
             "--batch",
@@ -110,18 +141,15 @@ fn training_on_simulated_images_for_a_time_budget() {
             p(&model),
         ])
         .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "freshly simulated images went into training",
-        ));
+        .success();
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&curve)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert!(lines.len() >= 2, "{lines:?}");
+    assert!(!lines.is_empty());
     assert!(lines.iter().all(|l| l["rel_error"].as_f64().unwrap().is_finite()));
-    assert!(lines.last().unwrap()["seconds"].as_f64().unwrap() >= 1.2);
+    assert!(lines.last().unwrap()["seconds"].as_f64().unwrap() >= 0.3);
     // The model knows its encoder view, and compresses 16×16 images.
     let images = d.join("images.npy");
     ok(&["simulate", "--count", "8", "--npix", "16", "-o", p(&images)]);

@@ -115,6 +115,30 @@ pub enum ValueCoding {
     },
 }
 
+impl ValueCoding {
+    /// The value a reader gets back for `v` under this coding (rounded to
+    /// f16 or bf16, or to the quantiser's grid), or `None` where the coding
+    /// cannot store it (a writer refuses such a record).
+    ///
+    /// ```
+    /// use sae_container::ValueCoding;
+    ///
+    /// assert_eq!(ValueCoding::F32.stored(0.1), Some(0.1));
+    /// assert_eq!(ValueCoding::F16.stored(1e6), None);
+    /// let q = ValueCoding::Quantized { step: 0.5, model: sae_container::ValueModel::Adaptive { alphabet: 256 } };
+    /// assert_eq!(q.stored(1.2), Some(1.0));
+    /// ```
+    pub fn stored(&self, v: f32) -> Option<f32> {
+        let stored = match self {
+            Self::F32 => v,
+            Self::F16 => half::f16::from_f32(v).to_f32(),
+            Self::Bf16 => half::bf16::from_f32(v).to_f32(),
+            Self::Quantized { step, .. } => dequantize(quantize(v, *step)?, *step),
+        };
+        stored.is_finite().then_some(stored)
+    }
+}
+
 /// Entropy model for quantised values.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -269,6 +293,25 @@ impl Header {
 }
 
 impl Header {
+    /// Checks that records can be written under this header: its values
+    /// are valid and its coding tables build (a per-unit table of the
+    /// latent's length with no zero, a value table with a codable escape,
+    /// …). [`ContainerWriter::new`](crate::ContainerWriter::new) makes the
+    /// same check; call this to refuse a template before any record exists.
+    ///
+    /// ```
+    /// use sae_container::{ElementType, Header, IndexCoding};
+    ///
+    /// let mut h = Header::new(vec![4], ElementType::F32, 3);
+    /// assert!(h.check_writable().is_ok());
+    /// h.index_coding = IndexCoding::PerUnit { frequencies: vec![10, 20] }; // 2 units, not 3
+    /// assert!(h.check_writable().is_err());
+    /// ```
+    pub fn check_writable(&self) -> Result<()> {
+        self.validate()?;
+        crate::record::RecordCodec::new(self).map(drop)
+    }
+
     /// Checks the values a writer must not put in a file.
     pub(crate) fn validate(&self) -> Result<()> {
         let invalid = |reason: String| ContainerError::InvalidInput {
