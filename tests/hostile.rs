@@ -14,6 +14,46 @@ use sae_codec::sae_container::{
 use sae_codec::{Codec, CodecError, ContainerError, Metrics, ModelError, SparseLatent, Transform};
 use safetensors::SafeTensors;
 
+/// Counts the bytes each thread allocates, so that a test can assert what
+/// reading a file costs (deterministically, unlike a clock).
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATED: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub struct Counting;
+
+    // SAFETY: every call is passed on to the system allocator unchanged;
+    // only a thread-local counter (const-initialised, so it never allocates)
+    // is updated beside it.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATED.try_with(|a| a.set(a.get() + layout.size() as u64));
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = ALLOCATED.try_with(|a| a.set(a.get() + new_size as u64));
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Bytes this thread allocated while `f` ran, and its result.
+    pub fn allocated<T>(f: impl FnOnce() -> T) -> (u64, T) {
+        let before = ALLOCATED.with(Cell::get);
+        let out = f();
+        (ALLOCATED.with(Cell::get) - before, out)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/v1.0-release")
@@ -43,6 +83,12 @@ fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
             (offset, len)
         })
         .collect()
+}
+
+/// Where the first record frame of `bytes` starts: after the header block
+/// (magic, version, field list length, field list, checksum).
+fn frames_start(bytes: &[u8]) -> usize {
+    20 + u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize
 }
 
 /// Recomputes the checksum of every record frame and of the footer.
@@ -383,7 +429,14 @@ fn adaptive_coding_over_a_forged_huge_latent_costs_only_what_the_file_holds() {
     let bytes = writer.finish().unwrap();
     assert!(bytes.len() < 40_000, "{} bytes", bytes.len());
     let mut reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
-    let nnz = reader.nonzeros().unwrap();
+    // Cloning the 4-million-symbol model for each record would allocate
+    // tens of gigabytes; the reader allocates a few times the file.
+    let (cost, nnz) = counting::allocated(|| reader.nonzeros().unwrap());
+    assert!(
+        cost < 100 * bytes.len() as u64,
+        "{cost} bytes allocated for a file of {}",
+        bytes.len()
+    );
     assert_eq!(nnz.len(), 1001);
     assert_eq!(nnz[1000], 2);
     // A codec refuses such a file before decoding any record.
@@ -413,4 +466,66 @@ fn a_header_only_or_cut_container_is_refused_unless_partial_is_asked_for() {
     }
     let partial = codec.decompress_partial(&bytes[..header_len + 10]).unwrap();
     assert_eq!((partial.records, partial.lost_bytes), (0, Some(10)));
+}
+
+#[test]
+fn describing_a_container_costs_its_bytes_not_its_latent_length() {
+    // Per-unit indices over the largest latent the format allows: a record
+    // costs `l` binary decisions to decode, so a size report (what `sae
+    // inspect` prints) reads frames only, never the index streams.
+    let l = sae_codec::sae_container::MAX_LATENT_LEN;
+    let mut header = Header::new(vec![4], ElementType::F32, l);
+    header.index_coding = IndexCoding::PerUnit {
+        frequencies: vec![1; l as usize],
+    };
+    let empty = ContainerWriter::new(Vec::new(), header)
+        .unwrap()
+        .finish()
+        .unwrap();
+    // A thousand records whose index stream (three 0xff bytes) is no
+    // encoder's, with valid checksums: the frames are sound, the streams not.
+    let payload = [3u8, 0xff, 0xff, 0xff, 0, 0];
+    let mut frame = (payload.len() as u32).to_le_bytes().to_vec();
+    frame.extend(payload);
+    let crc = crc32c::crc32c(&frame);
+    frame.extend(crc.to_le_bytes());
+    let header_len = frames_start(&empty);
+    let mut forged = empty[..header_len].to_vec();
+    let mut offsets = Vec::new();
+    for _ in 0..1000 {
+        offsets.push(forged.len() as u64);
+        forged.extend(&frame);
+    }
+    let footer = forged.len() as u64;
+    forged.extend(u32::MAX.to_le_bytes());
+    forged.extend((offsets.len() as u64).to_le_bytes());
+    for o in &offsets {
+        forged.extend(o.to_le_bytes());
+    }
+    let crc = crc32c::crc32c(&forged[footer as usize..]);
+    forged.extend(crc.to_le_bytes());
+    forged.extend(footer.to_le_bytes());
+    forged.extend(sae_codec::sae_container::END_MAGIC);
+    let mut reader = ContainerReader::open(Cursor::new(&forged)).unwrap();
+    assert_eq!(reader.len(), 1000);
+    let (cost, report) = counting::allocated(|| reader.size_report().unwrap());
+    assert_eq!(report.records.len(), 1000);
+    assert_eq!(report.total(), forged.len() as u64);
+    assert!(
+        cost < 4 * forged.len() as u64,
+        "{cost} bytes for a file of {}",
+        forged.len()
+    );
+    // Decoding a record is `l` decisions (and finds the stream bad); a codec
+    // refuses the file before any record, its header not being the model's.
+    assert!(matches!(reader.get(0), Err(ContainerError::Malformed { .. })));
+    let codec = Codec::load(fixture("per-unit.safetensors")).unwrap();
+    let outcome = codec.decompress(&forged);
+    assert!(
+        matches!(
+            outcome,
+            Err(CodecError::ModelMismatch { .. } | CodecError::HeaderMismatch { .. })
+        ),
+        "{outcome:?}"
+    );
 }

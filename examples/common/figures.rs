@@ -243,6 +243,37 @@ pub struct Profiles<'a> {
 
 /// Scattering curves I(q), original against reconstruction, on log–log axes,
 /// one panel per image side by side (non-positive values are left out).
+/// The label of a tick on a log axis: decades, and the mantissas in `keep`
+/// between them (2 and 5, say), get one; every other tick none, so that the
+/// minor ticks of a short range do not print on top of one another.
+/// `decimal` writes `0.02` rather than `2e-2`.
+fn log_tick_label(x: f64, keep: &[u32], decimal: bool) -> String {
+    if !(x.is_finite() && x > 0.0) {
+        return String::new();
+    }
+    // Rounded first, so that 0.09999… counts as the decade 0.1.
+    let exponent = (x.log10() + 1e-9).floor() as i32;
+    let mantissa = x / 10f64.powi(exponent);
+    let Some(&m) = [1]
+        .iter()
+        .chain(keep)
+        .find(|&&m| (mantissa - f64::from(m)).abs() < 1e-6 * f64::from(m))
+    else {
+        return String::new();
+    };
+    if decimal && (-4..=4).contains(&exponent) {
+        format!(
+            "{:.*}",
+            (-exponent).max(0) as usize,
+            f64::from(m) * 10f64.powi(exponent)
+        )
+    } else if m == 1 {
+        format!("1e{exponent}")
+    } else {
+        format!("{m}e{exponent}")
+    }
+}
+
 pub fn profile_chart(path: &Path, panels: &[Profiles<'_>], x_label: &str) -> Result<(), Box<dyn Error>> {
     register_font();
     let root = BitMapBackend::new(path, (380 * panels.len().max(1) as u32, 380)).into_drawing_area();
@@ -274,8 +305,8 @@ pub fn profile_chart(path: &Path, panels: &[Profiles<'_>], x_label: &str) -> Res
             .configure_mesh()
             .x_desc(x_label)
             .y_desc("I(q)")
-            .x_label_formatter(&|x| format!("{x:.2}"))
-            .y_label_formatter(&|y| format!("{y:.0e}"))
+            .x_label_formatter(&|x| log_tick_label(*x, &[2, 5], true))
+            .y_label_formatter(&|y| log_tick_label(*y, &[], false))
             .label_style((FONT, 12))
             .draw()?;
         for (name, points, colour) in [

@@ -240,6 +240,25 @@ impl<R: Read + Seek> ContainerReader<R> {
 
     /// Reads record `index` with its size breakdown.
     pub fn get_with_sizes(&mut self, index: usize) -> Result<(Record, RecordSizes)> {
+        let (payload, offset) = self.payload(index)?;
+        let (record, mut sizes) = self.codec.decode(&payload, offset + 4, index as u64)?;
+        sizes.framing += RECORD_FRAMING;
+        Ok((record, sizes))
+    }
+
+    /// Where the bytes of record `index` go, from its frame alone: the
+    /// checksum and the structure are checked, the index and value streams
+    /// are not decoded, so the cost is the record's bytes whatever its
+    /// coding (a per-unit coding decodes `l` decisions per record).
+    pub fn record_sizes(&mut self, index: usize) -> Result<RecordSizes> {
+        let (payload, offset) = self.payload(index)?;
+        let mut sizes = crate::record::parse(&payload, offset + 4, index as u64)?.sizes;
+        sizes.framing += RECORD_FRAMING;
+        Ok(sizes)
+    }
+
+    /// The checked payload of record `index` and its frame's offset.
+    fn payload(&mut self, index: usize) -> Result<(Vec<u8>, u64)> {
         let Some(&offset) = self.offsets.get(index) else {
             return Err(ContainerError::RecordOutOfRange {
                 index: index as u64,
@@ -258,9 +277,7 @@ impl<R: Read + Seek> ContainerReader<R> {
                 });
             }
         };
-        let (record, mut sizes) = self.codec.decode(&payload, offset + 4, index as u64)?;
-        sizes.framing += RECORD_FRAMING;
-        Ok((record, sizes))
+        Ok((payload, offset))
     }
 
     /// The number of nonzero latent entries of each record, in order.
@@ -287,7 +304,9 @@ impl<R: Read + Seek> ContainerReader<R> {
         (0..self.len()).map(move |i| self.get(i))
     }
 
-    /// Reads every record and reports where the bytes go.
+    /// Reads every record's frame and reports where the bytes go, at the
+    /// cost of reading the file: frames and checksums are checked, the
+    /// entropy-coded streams are not decoded ([`record_sizes`](Self::record_sizes)).
     pub fn size_report(&mut self) -> Result<SizeReport> {
         let mut report = SizeReport {
             header: self.header_len,
@@ -302,7 +321,7 @@ impl<R: Read + Seek> ContainerReader<R> {
             ..SizeReport::default()
         };
         for i in 0..self.len() {
-            let (_, sizes) = self.get_with_sizes(i)?;
+            let sizes = self.record_sizes(i)?;
             report.record_totals.add(&sizes);
             report.records.push(sizes);
         }

@@ -413,55 +413,29 @@ impl RecordCodec {
     /// Decodes a record payload; `offset` and `index` locate it for errors.
     pub(crate) fn decode(&self, payload: &[u8], offset: u64, index: u64) -> Result<(Record, RecordSizes)> {
         let section = Section::Record { index };
-        let mut r = ByteReader::new(payload, offset, section);
-        let index_bytes = r.blob()?;
-        let index_offset = r.offset() - index_bytes.len() as u64;
-        let value_bytes = r.blob()?;
-        let value_offset = r.offset() - value_bytes.len() as u64;
-        let n_extras = r.count(3)?;
-        let mut extras = Vec::with_capacity(n_extras);
-        let extras_start = r.remaining();
-        let extras_count_len = varint_len(n_extras as u64) as u64;
-        for _ in 0..n_extras {
-            let tag = r.u16()?;
-            let data = r.blob()?.to_vec();
-            extras.push(Extra { tag, data });
-        }
-        if !r.is_empty() {
-            return Err(ContainerError::TrailingBytes {
-                section,
-                offset: r.offset(),
-                what: "extras",
-                count: r.remaining() as u64,
-            });
-        }
-        check_scales(&extras).map_err(|reason| ContainerError::BadScale {
-            section,
-            offset,
-            reason,
-        })?;
-        let indices = self.decode_indices(index_bytes, index_offset, section)?;
-        let values = self.decode_values(value_bytes, indices.len(), value_offset, section)?;
+        let parsed = parse(payload, offset, index)?;
+        let indices = self.decode_indices(parsed.index_bytes, parsed.index_offset, section)?;
+        let values = self.decode_values(parsed.value_bytes, indices.len(), parsed.value_offset, section)?;
         if let Some(position) = values.iter().position(|v| !v.is_finite()) {
             return Err(ContainerError::NonFiniteValue {
                 section,
-                offset: value_offset,
+                offset: parsed.value_offset,
                 position: position as u64,
             });
         }
-        let sizes = RecordSizes {
-            framing: (varint_len(index_bytes.len() as u64) + varint_len(value_bytes.len() as u64)) as u64,
-            indices: index_bytes.len() as u64,
-            values: value_bytes.len() as u64,
-            extras: extras_count_len + extras_start as u64,
-        };
         let latent =
             SparseLatent::new(self.latent_len, indices, values).map_err(|e| ContainerError::Malformed {
                 section,
                 offset,
                 reason: e.to_string(),
             })?;
-        Ok((Record { latent, extras }, sizes))
+        Ok((
+            Record {
+                latent,
+                extras: parsed.extras,
+            },
+            parsed.sizes,
+        ))
     }
 
     fn decode_indices(&self, bytes: &[u8], offset: u64, section: Section) -> Result<Vec<u32>> {
@@ -602,6 +576,65 @@ fn header_error(reason: String) -> ContainerError {
         offset: 0,
         reason,
     }
+}
+
+/// A record payload split into its sections, the entropy-coded streams not
+/// yet decoded.
+pub(crate) struct Parsed<'a> {
+    pub(crate) index_bytes: &'a [u8],
+    pub(crate) index_offset: u64,
+    pub(crate) value_bytes: &'a [u8],
+    pub(crate) value_offset: u64,
+    pub(crate) extras: Vec<Extra>,
+    pub(crate) sizes: RecordSizes,
+}
+
+/// Splits a record payload into its sections and checks its structure and
+/// extras (§4), without decoding the index and value streams: its cost is
+/// the payload's length.
+pub(crate) fn parse(payload: &[u8], offset: u64, index: u64) -> Result<Parsed<'_>> {
+    let section = Section::Record { index };
+    let mut r = ByteReader::new(payload, offset, section);
+    let index_bytes = r.blob()?;
+    let index_offset = r.offset() - index_bytes.len() as u64;
+    let value_bytes = r.blob()?;
+    let value_offset = r.offset() - value_bytes.len() as u64;
+    let n_extras = r.count(3)?;
+    let mut extras = Vec::with_capacity(n_extras);
+    let extras_start = r.remaining();
+    let extras_count_len = varint_len(n_extras as u64) as u64;
+    for _ in 0..n_extras {
+        let tag = r.u16()?;
+        let data = r.blob()?.to_vec();
+        extras.push(Extra { tag, data });
+    }
+    if !r.is_empty() {
+        return Err(ContainerError::TrailingBytes {
+            section,
+            offset: r.offset(),
+            what: "extras",
+            count: r.remaining() as u64,
+        });
+    }
+    check_scales(&extras).map_err(|reason| ContainerError::BadScale {
+        section,
+        offset,
+        reason,
+    })?;
+    let sizes = RecordSizes {
+        framing: (varint_len(index_bytes.len() as u64) + varint_len(value_bytes.len() as u64)) as u64,
+        indices: index_bytes.len() as u64,
+        values: value_bytes.len() as u64,
+        extras: extras_count_len + extras_start as u64,
+    };
+    Ok(Parsed {
+        index_bytes,
+        index_offset,
+        value_bytes,
+        value_offset,
+        extras,
+        sizes,
+    })
 }
 
 #[cfg(test)]

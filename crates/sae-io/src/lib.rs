@@ -338,6 +338,10 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx> {
     parse_idx(&bytes)
 }
 
+/// The most bytes deflate inflates one compressed byte to (zlib's technical
+/// details: 1032:1, reached by long runs of one byte).
+const DEFLATE_MAX_RATIO: u64 = 1032;
+
 /// Decompresses a gzipped IDX file no further than its header declares (one
 /// byte more, so that trailing data is seen): a small file that inflates
 /// without end is read only as far as its shape.
@@ -362,6 +366,15 @@ fn gunzip_idx(raw: &[u8]) -> Result<Vec<u8>> {
             n.checked_mul(u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
         })
         .ok_or_else(|| malformed("dimensions overflow".into()))?;
+    // Deflate expands at most 1032-fold: a shape the compressed bytes cannot
+    // hold is refused before anything is read into memory for it.
+    let most = (raw.len() as u64).saturating_mul(DEFLATE_MAX_RATIO);
+    if count > most {
+        return Err(malformed(format!(
+            "the header declares {count} bytes of data; {} compressed bytes inflate to at most {most}",
+            raw.len()
+        )));
+    }
     decoder
         .take(count.saturating_add(1))
         .read_to_end(&mut out)

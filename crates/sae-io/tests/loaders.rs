@@ -158,3 +158,31 @@ mod arbitrary_bytes {
         }
     }
 }
+
+/// A gzipped IDX header that declares more data than its bytes can inflate
+/// to is refused at once; one that its bytes can hold reads.
+#[test]
+fn gzipped_idx_bounded_by_what_the_file_can_hold() {
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    // 2^32 - 1 images of 1×1: 4 GiB declared, a few dozen bytes present.
+    let mut header = vec![0, 0, 0x08, 3];
+    for d in [u32::MAX, 1, 1] {
+        header.extend(d.to_be_bytes());
+    }
+    let path = temp("huge.idx.gz");
+    std::fs::write(&path, gz(&header)).unwrap();
+    match read_idx(&path) {
+        Err(IoError::Malformed { reason, .. }) => assert!(reason.contains("inflate to at most"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // A million zero bytes compress about a thousand-fold, and read.
+    let mut header = vec![0, 0, 0x08, 1];
+    header.extend(1_000_000u32.to_be_bytes());
+    header.resize(header.len() + 1_000_000, 0);
+    std::fs::write(&path, gz(&header)).unwrap();
+    assert_eq!(read_idx(&path).unwrap().shape, [1_000_000]);
+}
