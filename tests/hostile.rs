@@ -60,10 +60,9 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sae-hostile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A file of its own for a test, named `…name`, removed when dropped.
+fn temp(name: &str) -> tempfile::NamedTempFile {
+    tempfile::Builder::new().suffix(name).tempfile().unwrap()
 }
 
 fn images() -> Vec<f32> {
@@ -295,7 +294,7 @@ fn weights_must_be_finite_and_outputs_are_checked() {
     let source = fixture("per-unit.safetensors");
     for (tensor, bad) in [("decoder.0.bias", f32::NAN), ("encoder.2.weight", f32::INFINITY)] {
         let path = temp(&format!("bad-{tensor}.safetensors"));
-        edit_weights(&source, &path, |name, v| {
+        edit_weights(&source, path.path(), |name, v| {
             if name == tensor {
                 v[0] = bad;
             }
@@ -315,7 +314,7 @@ fn decoded_images_are_never_non_finite() {
     // no fingerprint to betray the edit): containers it writes decode to
     // infinities, and that is an error, never an image.
     let path = temp("huge.safetensors");
-    edit_weights(&fixture("reference.safetensors"), &path, |name, v| {
+    edit_weights(&fixture("reference.safetensors"), path.path(), |name, v| {
         if name.starts_with("decoder") {
             v.iter_mut().for_each(|x| *x = 3e38);
         }

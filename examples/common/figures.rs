@@ -274,6 +274,29 @@ fn log_tick_label(x: f64, keep: &[u32], decimal: bool) -> String {
     }
 }
 
+/// The values `m · 10^k` in `lo..=hi` for the mantissas `1` and `keep`.
+fn log_ticks(lo: f64, hi: f64, keep: &[u32]) -> Vec<f64> {
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    (first..=last)
+        .flat_map(|k| [1].iter().chain(keep).map(move |&m| f64::from(m) * 10f64.powi(k)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
+/// A log axis over `lo..hi` whose bold mesh lines (and labels) are the
+/// decades and the mantissas in `keep`, and whose light lines are the other
+/// whole mantissas: plotters' own key points crowd a short range.
+fn log_axis(
+    lo: f64,
+    hi: f64,
+    keep: &[u32],
+) -> impl Ranged<ValueType = f64, FormatOption = plotters::coord::ranged1d::DefaultFormatting> {
+    (lo..hi)
+        .log_scale()
+        .with_key_points(log_ticks(lo, hi, keep))
+        .with_light_points(log_ticks(lo, hi, &[2, 3, 4, 5, 6, 7, 8, 9]))
+}
+
 pub fn profile_chart(path: &Path, panels: &[Profiles<'_>], x_label: &str) -> Result<(), Box<dyn Error>> {
     register_font();
     let root = BitMapBackend::new(path, (380 * panels.len().max(1) as u32, 380)).into_drawing_area();
@@ -300,7 +323,10 @@ pub fn profile_chart(path: &Path, panels: &[Profiles<'_>], x_label: &str) -> Res
             .margin(10)
             .x_label_area_size(36)
             .y_label_area_size(52)
-            .build_cartesian_2d((x0 / 1.2..x1 * 1.2).log_scale(), (y0 / 2.0..y1 * 2.0).log_scale())?;
+            .build_cartesian_2d(
+                log_axis(x0 / 1.2, x1 * 1.2, &[2, 5]),
+                log_axis(y0 / 2.0, y1 * 2.0, &[]),
+            )?;
         chart
             .configure_mesh()
             .x_desc(x_label)

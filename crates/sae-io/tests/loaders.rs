@@ -7,10 +7,9 @@ use npyz::WriterBuilder;
 use sae_io::IoError;
 use sae_io::{Array, parse_idx, read_idx, read_npy, read_raw_f32, write_npy, write_raw_f32};
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sae-sas-loaders-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A file of its own for a test, named `…name`, removed when dropped.
+fn temp(name: &str) -> tempfile::NamedTempFile {
+    tempfile::Builder::new().suffix(name).tempfile().unwrap()
 }
 
 #[test]

@@ -6,11 +6,52 @@ use std::sync::OnceLock;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// A fresh directory for one test.
-pub fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sae-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh directory for one test, removed when the test ends (passed or
+/// failed); it reads as the path it holds.
+pub struct Dir(tempfile::TempDir);
+
+impl std::ops::Deref for Dir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Dir {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+pub fn dir(name: &str) -> Dir {
+    Dir(tempfile::Builder::new()
+        .prefix(&format!("sae-cli-{name}-"))
+        .tempdir()
+        .unwrap())
+}
+
+/// The folder of the images and models shared by the tests of this run,
+/// under cargo's temporary folder for tests (`target/tmp`): statics are
+/// never dropped, so each run removes the folders earlier runs left.
+fn shared_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let mine = root.join(format!("sae-cli-shared-{}", std::process::id()));
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let pid = name
+                .strip_prefix("sae-cli-shared-")
+                .and_then(|p| p.parse::<u32>().ok());
+            // Only a folder whose run has ended: no process of that id.
+            if let Some(pid) = pid
+                && !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                std::fs::remove_dir_all(entry.path()).ok();
+            }
+        }
+    }
+    std::fs::create_dir_all(&mine).unwrap();
+    mine
 }
 
 pub fn sae() -> Command {
@@ -81,7 +122,7 @@ pub struct Shared {
 pub fn shared() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
-        let d = dir("shared");
+        let d = shared_dir();
         let s = Shared {
             images: d.join("train.npy"),
             model: d.join("m.safetensors"),
