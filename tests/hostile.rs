@@ -528,3 +528,30 @@ fn describing_a_container_costs_its_bytes_not_its_latent_length() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn a_gaussian_coding_of_a_huge_latent_builds_no_table_until_a_record_is_decoded() {
+    // 18 bytes of header say "Gaussian gaps over 4 million units": the
+    // table (4 million entries) is built only to decode a record; opening
+    // the file and reporting its sizes cost what the file holds.
+    let l = sae_codec::sae_container::MAX_LATENT_LEN;
+    let mut header = Header::new(vec![4], ElementType::F32, l);
+    header.index_coding = IndexCoding::reference();
+    let mut writer = ContainerWriter::new(Vec::new(), header).unwrap();
+    writer
+        .append(&SparseLatent::new(l, vec![3, l - 1], vec![1.0, 2.0]).unwrap())
+        .unwrap();
+    let bytes = writer.finish().unwrap();
+    let (cost, report) = counting::allocated(|| {
+        let mut reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
+        reader.size_report().unwrap()
+    });
+    assert_eq!(report.total(), bytes.len() as u64);
+    assert!(
+        cost < 64 * 1024,
+        "{cost} bytes allocated to describe {} bytes",
+        bytes.len()
+    );
+    let mut reader = ContainerReader::open(Cursor::new(&bytes)).unwrap();
+    assert_eq!(reader.get(0).unwrap().latent.indices(), [3, l - 1]);
+}

@@ -74,7 +74,10 @@ impl SizeReport {
 pub struct ContainerReader<R> {
     source: R,
     header: Header,
-    codec: RecordCodec,
+    /// The header's coding models, built when the first record is decoded:
+    /// opening a file and reporting its sizes never build a table the size
+    /// of the latent.
+    codec: Option<RecordCodec>,
     header_len: u64,
     /// Offset of each record's frame.
     offsets: Vec<u64>,
@@ -94,7 +97,8 @@ impl<R: Read + Seek> ContainerReader<R> {
         let file_len = source.seek(SeekFrom::End(0))?;
         source.seek(SeekFrom::Start(0))?;
         let (header, header_len) = read_header_block(&mut source)?;
-        let codec = RecordCodec::new(&header)?;
+        RecordCodec::check(&header)?;
+        let codec = None;
 
         let mut trailer = [0u8; TRAILER_LEN as usize];
         let footer_offset = if file_len >= header_len + footer_len(0) {
@@ -241,7 +245,11 @@ impl<R: Read + Seek> ContainerReader<R> {
     /// Reads record `index` with its size breakdown.
     pub fn get_with_sizes(&mut self, index: usize) -> Result<(Record, RecordSizes)> {
         let (payload, offset) = self.payload(index)?;
-        let (record, mut sizes) = self.codec.decode(&payload, offset + 4, index as u64)?;
+        let codec = match &mut self.codec {
+            Some(codec) => codec,
+            empty => empty.insert(RecordCodec::new(&self.header)?),
+        };
+        let (record, mut sizes) = codec.decode(&payload, offset + 4, index as u64)?;
         sizes.framing += RECORD_FRAMING;
         Ok((record, sizes))
     }

@@ -252,6 +252,30 @@ pub(crate) struct RecordCodec {
 }
 
 impl RecordCodec {
+    /// Every check of [`new`](Self::new), without building a Gaussian gap
+    /// table (its parameters are checked; its `l + 1` entries are built
+    /// when a record is decoded), so that it costs the header's bytes.
+    pub(crate) fn check(header: &Header) -> Result<()> {
+        match header.index_coding {
+            IndexCoding::Gaussian {
+                sigma2,
+                floor,
+                precision,
+            } => {
+                QuantizedGaussian::check(
+                    sigma2,
+                    floor,
+                    (header.latent_len as usize).saturating_sub(1),
+                    u32::from(precision),
+                )?;
+                let mut without = header.clone();
+                without.index_coding = IndexCoding::Uniform;
+                Self::new(&without).map(drop)
+            }
+            _ => Self::new(header).map(drop),
+        }
+    }
+
     pub(crate) fn new(header: &Header) -> Result<Self> {
         let l = header.latent_len;
         let indices = IndexModel::new(&header.index_coding, l)?;

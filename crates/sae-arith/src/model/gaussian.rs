@@ -57,6 +57,37 @@ impl QuantizedGaussian {
     /// A model with variance `sigma2 > 0`, floor `floor ∈ [0, 1)`, gaps `0..=max_gap`
     /// and `precision` bits (in `1..=24`, at least enough for one unit per symbol).
     pub fn new(sigma2: f64, floor: f64, max_gap: usize, precision: u32) -> Result<Self, ModelError> {
+        Self::check(sigma2, floor, max_gap, precision)?;
+        let gaussian: Vec<f64> = (0..=max_gap)
+            .map(|d| {
+                let d = d as f64;
+                deterministic_exp(-(d * d) / (2.0 * sigma2))
+            })
+            .collect();
+        let norm: f64 = gaussian.iter().sum();
+        let mut weights: Vec<f64> = gaussian.iter().map(|g| (g / norm).max(floor)).collect();
+        weights.push(floor);
+        let table = Categorical::from_weights_full_support(&weights, precision)?;
+        Ok(Self {
+            sigma2,
+            floor,
+            max_gap,
+            precision,
+            table,
+        })
+    }
+
+    /// Whether [`new`](Self::new) accepts these parameters, without building
+    /// the table (`max_gap + 2` entries): what a reader checks before it knows
+    /// that it will decode anything.
+    ///
+    /// ```
+    /// use sae_arith::QuantizedGaussian;
+    ///
+    /// assert!(QuantizedGaussian::check(1000.0, 1e-3, 4_000_000, 24).is_ok());
+    /// assert!(QuantizedGaussian::check(1000.0, 1e-3, 4_000_000, 16).is_err()); // 2^16 < 4 M symbols
+    /// ```
+    pub fn check(sigma2: f64, floor: f64, max_gap: usize, precision: u32) -> Result<(), ModelError> {
         if !(sigma2.is_finite() && sigma2 > 0.0) {
             return Err(ModelError::InvalidParameter {
                 name: "sigma2",
@@ -77,23 +108,21 @@ impl QuantizedGaussian {
                 max: MAX_TOTAL as usize,
             });
         }
-        let gaussian: Vec<f64> = (0..=max_gap)
-            .map(|d| {
-                let d = d as f64;
-                deterministic_exp(-(d * d) / (2.0 * sigma2))
-            })
-            .collect();
-        let norm: f64 = gaussian.iter().sum();
-        let mut weights: Vec<f64> = gaussian.iter().map(|g| (g / norm).max(floor)).collect();
-        weights.push(floor);
-        let table = Categorical::from_weights_full_support(&weights, precision)?;
-        Ok(Self {
-            sigma2,
-            floor,
-            max_gap,
-            precision,
-            table,
-        })
+        if !(1..=MAX_PRECISION).contains(&precision) {
+            return Err(ModelError::PrecisionOutOfRange {
+                precision,
+                min: 1,
+                max: MAX_PRECISION,
+            });
+        }
+        // Every symbol keeps one unit of the `2^precision` total.
+        if max_gap + 2 > 1usize << precision {
+            return Err(ModelError::AlphabetTooLarge {
+                size: max_gap + 2,
+                max: 1 << precision,
+            });
+        }
+        Ok(())
     }
 
     /// The symbol that ends a latent: `max_gap + 1`.
