@@ -14,7 +14,13 @@
 //! * Integer arithmetic throughout: encoder and decoder agree bit for bit on
 //!   every platform, and models rebuilt from parameters are bit-identical.
 //! * Messages are self-delimiting: they can be stored back to back, and each
-//!   decoder reports where its message ended.
+//!   decoder reports where its message ended. The end check is exact: the
+//!   bytes that end a message must be the tail the encoder writes for the
+//!   symbols decoded, so a message cut short is refused unless what is left
+//!   is itself the whole encoding of as many other symbols — which no end
+//!   check can tell; frame messages with a length or checksum (as
+//!   `sae-container` does) to catch every truncation
+//!   ([`RangeDecoder::finish`]).
 //! * Decoding untrusted bytes never panics and never reads past the slice:
 //!   it returns symbols or a typed [`DecodeError`].
 //!
