@@ -135,16 +135,17 @@ pub fn histogram_chart(
     builder
         .caption(title, (FONT, 20))
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(42)
         .y_label_area_size(56);
     if log {
-        let mut chart = builder.build_cartesian_2d((edge(0)..edge(counts.len())).log_scale(), 0.0..top)?;
+        let mut chart = builder.build_cartesian_2d(log_axis(edge(0), edge(counts.len()), &[]), 0.0..top)?;
         chart
             .configure_mesh()
             .x_desc(x_label)
             .y_desc("images")
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .x_label_formatter(&|x| format!("{x:.0e}"))
+            .x_label_formatter(&|x| log_tick_label(*x, &[], false))
             .label_style((FONT, 14))
             .draw()?;
         chart.draw_series(bars)?;
@@ -155,6 +156,7 @@ pub fn histogram_chart(
             .x_desc(x_label)
             .y_desc("images")
             .y_label_formatter(&|y| format!("{y:.0}"))
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style((FONT, 14))
             .draw()?;
         chart.draw_series(bars)?;
