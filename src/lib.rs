@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod bound;
 mod codec;
 mod coding;
 mod device;
@@ -37,6 +38,7 @@ mod preset;
 mod stream;
 pub mod transform;
 
+pub use bound::{BoundReport, ErrorBound, Violation};
 pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
 pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use sae_codec::Metrics;
 use sae_codec::sae_container::ContainerReader;
+use sae_codec::{BoundReport, ErrorBound, Metrics};
 
 use sae_codec::IndexStatus;
 
@@ -27,6 +27,11 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Check every record against a bound: l2:E (relative L2), abs:E
+    /// (pointwise absolute) or rel:E (pointwise relative; zeros stay zero).
+    /// Lists each record over it, and fails if there is one.
+    #[arg(long, value_name = "SPEC")]
+    max_error: Option<ErrorBound>,
     /// Accept an unfinished or cut --container (its whole records are counted)
     /// and a reconstruction of fewer images than the reference (its first ones).
     #[arg(long)]
@@ -93,8 +98,17 @@ pub fn run(args: Args) -> Result<()> {
         &b.data,
         &a.shape[1..],
     )?;
+    let bound = match args.max_error {
+        Some(bound) => Some(bound.check(&a.data, &b.data, record_len)?),
+        None => None,
+    };
     if args.json {
-        return print(&(serde_json::to_string_pretty(&m)? + "\n"));
+        let mut value = serde_json::to_value(&m)?;
+        if let (Some(map), Some(report)) = (value.as_object_mut(), &bound) {
+            map.insert("max_error".into(), serde_json::to_value(report)?);
+        }
+        print(&(serde_json::to_string_pretty(&value)? + "\n"))?;
+        return check_bound(bound.as_ref());
     }
     use std::fmt::Write;
     let mut text = String::new();
@@ -131,5 +145,41 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(r) = m.byte_ratio {
         writeln!(text, "byte ratio              {r:.1}x")?;
     }
-    print(&text)
+    if let Some(report) = &bound {
+        writeln!(
+            text,
+            "bound {:<17} largest error {:.3e}, {} of {} records over it",
+            report.bound,
+            report.achieved,
+            report.violations.len(),
+            report.records
+        )?;
+        for v in &report.violations {
+            writeln!(text, "  record {}: {:.3e}", v.record, v.error)?;
+        }
+    }
+    print(&text)?;
+    check_bound(bound.as_ref())
+}
+
+/// Fails when a record exceeds the bound (after the report is printed).
+fn check_bound(report: Option<&BoundReport>) -> Result<()> {
+    let Some(report) = report else {
+        return Ok(());
+    };
+    if let Some(worst) = report
+        .violations
+        .iter()
+        .max_by(|a, b| a.error.total_cmp(&b.error))
+    {
+        bail!(
+            "{} of {} records exceed the bound {} (worst: record {}, {:.3e})",
+            report.violations.len(),
+            report.records,
+            report.bound,
+            worst.record,
+            worst.error
+        );
+    }
+    Ok(())
 }

@@ -109,3 +109,72 @@ fn a_reconstruction_that_is_not_images_is_a_one_line_error() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn max_error_names_every_record_over_the_bound() {
+    let s = shared();
+    let d = dir("eval-bound");
+    let recon = d.join("r.npy");
+    ok(&[
+        "decompress",
+        "-m",
+        p(&s.model),
+        "-i",
+        p(&s.container),
+        "-o",
+        p(&recon),
+    ]);
+    // The largest relative L2 error of a record is what `l2:` achieves, and
+    // the largest of `rel_l2` in the metrics.
+    let all = eval_json(&recon, &[p(&s.images), "--max-error", "l2:1e9"]);
+    let achieved = all["max_error"]["achieved"].as_f64().unwrap();
+    assert!((achieved - all["rel_l2"]["max"].as_f64().unwrap()).abs() <= 1e-6 * achieved);
+    assert_eq!(all["max_error"]["violations"].as_array().unwrap().len(), 0);
+    // At that bound every record holds; at half of it some do not, listed,
+    // and the command fails with one line.
+    let at = format!("l2:{achieved:e}");
+    eval_json(&recon, &[p(&s.images), "--max-error", &at]);
+    let half = format!("l2:{:e}", achieved / 2.0);
+    let out = crate::common::sae()
+        .args([
+            "eval",
+            "--reference",
+            p(&s.images),
+            "--reconstruction",
+            p(&recon),
+            "--max-error",
+            &half,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let listed = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("record "))
+        .count();
+    assert!(listed >= 1, "{stdout}");
+    assert!(
+        stderr.starts_with(&format!("error: {listed} of 40 records exceed the bound")),
+        "{stderr}"
+    );
+    for bad in ["l2:-1", "l2:0", "linf:1", "abs"] {
+        crate::common::sae()
+            .args([
+                "eval",
+                "--reference",
+                p(&s.images),
+                "--reconstruction",
+                p(&recon),
+                "--max-error",
+                bad,
+            ])
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains("--max-error"));
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
