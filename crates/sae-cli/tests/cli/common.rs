@@ -169,3 +169,19 @@ pub fn eval_json(reconstruction: &Path, reference: &[&str]) -> serde_json::Value
     let out = sae().args(&args).assert().success().get_output().stdout.clone();
     serde_json::from_slice(&out).unwrap()
 }
+
+/// The shared container decompressed into `folder` (as `r.npy`).
+pub fn decompress_shared(folder: &Path) -> PathBuf {
+    let s = shared();
+    let recon = folder.join("r.npy");
+    ok(&[
+        "decompress",
+        "-m",
+        p(&s.model),
+        "-i",
+        p(&s.container),
+        "-o",
+        p(&recon),
+    ]);
+    recon
+}

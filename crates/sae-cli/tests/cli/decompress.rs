@@ -1,21 +1,11 @@
 use sae_codec::io::read_npy;
 
-use crate::common::{dir, fails, ok, p, shared};
+use crate::common::{dir, fails, p, shared};
 
 #[test]
 fn a_container_decompresses_to_images_of_its_shape() {
-    let s = shared();
     let d = dir("decompress");
-    let recon = d.join("r.npy");
-    ok(&[
-        "decompress",
-        "-m",
-        p(&s.model),
-        "-i",
-        p(&s.container),
-        "-o",
-        p(&recon),
-    ]);
+    let recon = crate::common::decompress_shared(&d);
     assert_eq!(read_npy(&recon).unwrap().shape, [40, 16, 16]);
     std::fs::remove_dir_all(&d).unwrap();
 }

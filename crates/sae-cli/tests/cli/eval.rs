@@ -6,16 +6,7 @@ use crate::common::{dir, eval_json, ok, p, shared};
 fn eval_reports_errors_and_ratios_for_npy_and_raw_references() {
     let s = shared();
     let d = dir("eval");
-    let recon = d.join("r.npy");
-    ok(&[
-        "decompress",
-        "-m",
-        p(&s.model),
-        "-i",
-        p(&s.container),
-        "-o",
-        p(&recon),
-    ]);
+    let recon = crate::common::decompress_shared(&d);
     let with_container = eval_json(&recon, &[p(&s.images), "--container", p(&s.container)]);
     assert_eq!(with_container["records"], 40);
     assert!(with_container["rel_l2"]["mean"].as_f64().unwrap() > 0.0);
@@ -114,16 +105,7 @@ fn a_reconstruction_that_is_not_images_is_a_one_line_error() {
 fn max_error_names_every_record_over_the_bound() {
     let s = shared();
     let d = dir("eval-bound");
-    let recon = d.join("r.npy");
-    ok(&[
-        "decompress",
-        "-m",
-        p(&s.model),
-        "-i",
-        p(&s.container),
-        "-o",
-        p(&recon),
-    ]);
+    let recon = crate::common::decompress_shared(&d);
     // The largest relative L2 error of a record is what `l2:` achieves, and
     // the largest of `rel_l2` in the metrics.
     let all = eval_json(&recon, &[p(&s.images), "--max-error", "l2:1e9"]);
