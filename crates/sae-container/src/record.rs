@@ -377,10 +377,14 @@ impl RecordCodec {
         let mut out = Vec::with_capacity(values.len() * 4);
         let unstorable = |v: f32, format: &str| ContainerError::InvalidInput {
             what: "latent value",
-            reason: format!(
-                "{v} is beyond the range of {format} values (f16 holds magnitudes up to 65504): \
-                 store values as f32 or bf16, or normalise the records (the per-record scale transform)"
-            ),
+            reason: if v.is_finite() {
+                format!(
+                    "{v} is beyond the range of {format} values: store values as f32 (or bf16, to about \
+                     3.4e38), or normalise the records (the per-record scale transform)"
+                )
+            } else {
+                format!("{v} is not finite")
+            },
         };
         match &self.value_coding {
             ValueCoding::F32 => {

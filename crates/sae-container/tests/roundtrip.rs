@@ -278,3 +278,21 @@ fn unfinished_file_streams_and_recovers() {
     assert_eq!(stream.by_ref().count(), 6);
     assert_eq!(stream.finished(), Some(true));
 }
+
+/// A value its coding cannot hold is refused with the codings that can.
+#[test]
+fn values_beyond_a_coding_name_the_ones_that_hold_them() {
+    let mut writer =
+        ContainerWriter::new(Vec::new(), header(4, IndexCoding::Uniform, ValueCoding::F16)).unwrap();
+    let too_large = SparseLatent::new(4, vec![1], vec![1e6]).unwrap();
+    let error = writer.append(&too_large).unwrap_err().to_string();
+    assert!(
+        error.contains("beyond the range of f16") && error.contains("f32"),
+        "{error}"
+    );
+    let mut writer =
+        ContainerWriter::new(Vec::new(), header(4, IndexCoding::Uniform, ValueCoding::F32)).unwrap();
+    let nan = SparseLatent::new(4, vec![1], vec![f32::NAN]).unwrap();
+    let error = writer.append(&nan).unwrap_err().to_string();
+    assert!(error.contains("NaN is not finite"), "{error}");
+}
