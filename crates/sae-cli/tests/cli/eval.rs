@@ -116,19 +116,20 @@ fn max_error_names_every_record_over_the_bound() {
     // and the command fails with one line.
     let at = format!("l2:{achieved:e}");
     eval_json(&recon, &[p(&s.images), "--max-error", &at]);
-    let half = format!("l2:{:e}", achieved / 2.0);
-    let out = crate::common::sae()
-        .args([
+    let with_bound = |spec: &str| {
+        let mut command = crate::common::sae();
+        command.args([
             "eval",
             "--reference",
             p(&s.images),
             "--reconstruction",
             p(&recon),
             "--max-error",
-            &half,
-        ])
-        .output()
-        .unwrap();
+            spec,
+        ]);
+        command
+    };
+    let out = with_bound(&format!("l2:{:e}", achieved / 2.0)).output().unwrap();
     assert!(!out.status.success());
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
@@ -144,16 +145,7 @@ fn max_error_names_every_record_over_the_bound() {
         "{stderr}"
     );
     for bad in ["l2:-1", "l2:0", "linf:1", "abs"] {
-        crate::common::sae()
-            .args([
-                "eval",
-                "--reference",
-                p(&s.images),
-                "--reconstruction",
-                p(&recon),
-                "--max-error",
-                bad,
-            ])
+        with_bound(bad)
             .assert()
             .failure()
             .stderr(predicates::str::contains("--max-error"));
