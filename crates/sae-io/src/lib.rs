@@ -220,12 +220,7 @@ impl NpyWriter {
     /// Creates (or truncates) `path` and writes the header for `shape`.
     pub fn create(path: impl AsRef<Path>, shape: &[usize]) -> Result<Self> {
         let path = path.as_ref();
-        let expected = shape
-            .iter()
-            .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
-            .ok_or_else(|| IoError::Shape {
-                reason: format!("shape {shape:?} has more values than 64 bits count"),
-            })?;
+        let expected = checked_count(shape)? as u64;
         let file = File::create(path).map_err(|e| io_error(path, e))?;
         let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
         let writer = npyz::WriteOptions::new()
