@@ -25,7 +25,6 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod bound;
 mod codec;
 mod coding;
 mod device;
@@ -38,13 +37,13 @@ mod preset;
 mod stream;
 pub mod transform;
 
-pub use bound::{BoundReport, ErrorBound, Violation};
 pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
 pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
 pub use metrics::{Metrics, Summary, radial_profile};
 pub use preset::{Preset, SimulationRecipe};
+pub use sae_bounded::{BoundReport, ErrorBound, Violation};
 #[cfg(feature = "sas")]
 pub use stream::SimulatedImages;
 pub use transform::Transforms;

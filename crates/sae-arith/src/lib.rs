@@ -73,7 +73,7 @@ pub use decoder::RangeDecoder;
 pub use encoder::{RangeEncoder, StreamEncoder};
 pub use error::{DecodeError, EncodeError, ModelError};
 pub use model::{
-    Adaptive, AdaptiveModel, Binary, Categorical, Current, Interval, MAX_PRECISION, MAX_TOTAL,
+    Adaptive, AdaptiveBit, AdaptiveModel, Binary, Categorical, Current, Interval, MAX_PRECISION, MAX_TOTAL,
     ProbabilityModel, QuantizedGaussian, Uniform, ideal_code_length,
 };
 

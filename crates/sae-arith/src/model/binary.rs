@@ -50,6 +50,12 @@ impl Binary {
         Ok(Self { ones, total })
     }
 
+    /// Without the checks, for models in this crate that keep `0 < ones < total ≤ MAX_TOTAL`.
+    #[inline]
+    pub(crate) const fn from_parts(ones: u32, total: u32) -> Self {
+        Self { ones, total }
+    }
+
     /// The frequency of symbol `1`, as given to [`new`](Self::new).
     pub fn ones(&self) -> u32 {
         self.ones

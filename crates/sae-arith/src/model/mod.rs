@@ -7,6 +7,7 @@
 
 mod adaptive;
 mod binary;
+mod bit;
 mod categorical;
 mod gaussian;
 mod quantize;
@@ -14,6 +15,7 @@ mod uniform;
 
 pub use adaptive::{Adaptive, Current};
 pub use binary::Binary;
+pub use bit::AdaptiveBit;
 pub use categorical::Categorical;
 pub use gaussian::QuantizedGaussian;
 pub use uniform::Uniform;

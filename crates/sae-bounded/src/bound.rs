@@ -1,16 +1,16 @@
 //! Per-record error bounds: what a guarantee promises for every record, and
 //! the exact check of a reconstruction against it.
 //!
-//! The first part of the guaranteed mode (`docs/format.md` will carry the
-//! coding): a bound is named `l2:E`, `abs:E` or `rel:E`; [`ErrorBound::measure`]
+//! A bound is named `l2:E`, `abs:E` or `rel:E`; [`ErrorBound::measure`]
 //! gives the error of one record in the bound's own terms, and
-//! [`ErrorBound::check`] every record that exceeds it. `sae eval --max-error`
-//! reports those, for reconstructions made by any codec.
+//! [`ErrorBound::check`] every record that exceeds it. The coder
+//! ([`encode`](crate::encode)) meets a bound by this same measure, and
+//! `sae eval --max-error` reports it for reconstructions made by any codec.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{CodecError, Result};
+use crate::EncodeError;
 
 /// A bound that every record of a reconstruction must meet.
 ///
@@ -19,7 +19,7 @@ use crate::error::{CodecError, Result};
 /// and a relative L2 error is then within about `1e-15` of its exact value.
 ///
 /// ```
-/// use sae_codec::ErrorBound;
+/// use sae_bounded::ErrorBound;
 ///
 /// let bound: ErrorBound = "rel:1e-2".parse()?;
 /// assert_eq!(bound, ErrorBound::Rel(1e-2));
@@ -108,20 +108,46 @@ impl ErrorBound {
         }
     }
 
+    /// Whether one value `y` meets a pointwise bound for `x` (`abs`, `rel`),
+    /// by exactly the arithmetic of [`measure`](Self::measure); for `l2`, whether
+    /// it is finite (the record's sum decides the rest).
+    pub(crate) fn point_within(&self, x: f32, y: f32) -> bool {
+        if !y.is_finite() {
+            return false;
+        }
+        let d = (f64::from(y) - f64::from(x)).abs();
+        match *self {
+            Self::L2(_) => true,
+            Self::Abs(e) => d <= e,
+            Self::Rel(e) => match d {
+                0.0 => true,
+                _ if x == 0.0 => false,
+                d => d / f64::from(x).abs() <= e,
+            },
+        }
+    }
+
+    /// Whether a whole record meets the bound (by [`measure`](Self::measure)).
+    pub fn holds(&self, original: &[f32], reconstructed: &[f32]) -> bool {
+        self.measure(original, reconstructed) <= self.tolerance()
+    }
+
     /// Checks every record (`record_len` values each) of `reconstructed`
     /// against `original`: the achieved maximum and every record over the bound.
-    pub fn check(&self, original: &[f32], reconstructed: &[f32], record_len: usize) -> Result<BoundReport> {
+    pub fn check(
+        &self,
+        original: &[f32],
+        reconstructed: &[f32],
+        record_len: usize,
+    ) -> Result<BoundReport, EncodeError> {
         if record_len == 0
             || original.len() != reconstructed.len()
             || !original.len().is_multiple_of(record_len)
         {
-            return Err(CodecError::InvalidSetting {
-                name: "reconstruction",
-                reason: format!(
-                    "{} and {} values are not the same whole number of records of {record_len}",
-                    original.len(),
-                    reconstructed.len()
-                ),
+            return Err(EncodeError::Records {
+                original: original.len(),
+                reconstructed: reconstructed.len(),
+                record_len,
             });
         }
         let mut report = BoundReport {
