@@ -8,16 +8,18 @@
 use std::io::{Cursor, Read, Seek, Write};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use sae_container::{
     ContainerReader, ContainerWriter, ElementType, Extra, Fingerprint, HashAlgorithm, Header, IndexStatus,
     Record, SparseLatent, StreamReader, Transform,
 };
 use sae_model::{
-    Architecture, Autoencoder, DecoderTuning, InputView, ModelInfo, Progress, Refinement, SampleSource,
-    Selector, SparseCode, TrainConfig, TrainReport, Trainer, TuneReport, TuneRound, hex, unhex,
+    Architecture, Autoencoder, DecoderTuning, ExactDecoder, InputView, ModelInfo, Progress, Refinement,
+    SampleSource, Selector, SparseCode, TrainConfig, TrainReport, Trainer, TuneReport, TuneRound, hex, unhex,
 };
 
+use crate::ErrorBound;
 use crate::coding::{self, IndexFormat, ValueFormat};
 use crate::device::ComputeDevice;
 use crate::error::{CodecError, Result};
@@ -79,7 +81,7 @@ pub mod keys {
 const SETTINGS_VERSION: u32 = 2;
 
 /// Records per batch when encoding and decoding.
-const BATCH: usize = 512;
+pub(crate) const BATCH: usize = 512;
 
 /// A trained sparse autoencoder with its transforms and coding choices.
 ///
@@ -103,14 +105,17 @@ const BATCH: usize = 512;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Codec {
-    model: Autoencoder,
+    pub(crate) model: Autoencoder,
     lambda: f64,
     /// The header every container of this codec starts with.
-    header: Header,
+    pub(crate) header: Header,
     selector: Selector,
     threshold: f32,
     /// A compressor's choice, not part of the model: not saved with it.
     refinement: Option<Refinement>,
+    /// The decoder with a fixed order of operations, for the guaranteed
+    /// mode; built from `model` on first use (the model never changes after).
+    pub(crate) exact: OnceLock<ExactDecoder>,
 }
 
 impl Codec {
@@ -206,6 +211,7 @@ impl Codec {
             selector,
             threshold,
             refinement: None,
+            exact: OnceLock::new(),
         })
     }
 
@@ -348,14 +354,34 @@ impl Codec {
         check_data(records, n)?;
         let mut writer = ContainerWriter::new(sink, self.header.clone())?;
         for (b, batch) in records.chunks(BATCH * n).enumerate() {
-            let mut transformed = batch.to_vec();
-            let mut scales = Vec::with_capacity(batch.len() / n);
-            for (i, record) in transformed.chunks_mut(n).enumerate() {
-                let index = (b * BATCH + i) as u64;
-                let scale = transform::forward(&self.header.transforms, record)?;
-                check_encodable(index, record, scale)?;
-                scales.push(scale);
+            let (codes, scales) = self.encode_batch((b * BATCH) as u64, batch)?;
+            self.check_readable((b * BATCH) as u64, &codes, &scales)?;
+            for (code, scale) in codes.into_iter().zip(scales) {
+                let latent = SparseLatent::new(self.header.latent_len, code.indices, code.values)?;
+                let extras: Vec<Extra> = scale.map(Extra::compact_scale).into_iter().collect();
+                writer.append_with_extras(&latent, &extras)?;
             }
+        }
+        Ok(writer.finish()?)
+    }
+
+    /// The latents of a batch of records (numbered from `first`), as the
+    /// container will store them but for its rounding, and their scales.
+    pub(crate) fn encode_batch(
+        &self,
+        first: u64,
+        batch: &[f32],
+    ) -> Result<(Vec<SparseCode>, Vec<Option<f64>>)> {
+        let n = self.model.architecture().input;
+        let mut transformed = batch.to_vec();
+        let mut scales = Vec::with_capacity(batch.len() / n);
+        for (i, record) in transformed.chunks_mut(n).enumerate() {
+            let index = first + i as u64;
+            let scale = transform::forward(&self.header.transforms, record)?;
+            check_encodable(index, record, scale)?;
+            scales.push(scale);
+        }
+        {
             let mut codes = self.model.encode_sparse(&transformed, self.threshold)?;
             if let Some(refinement) = &self.refinement {
                 // End the search on the quantiser's grid: rounding after it
@@ -375,14 +401,8 @@ impl Codec {
             for code in &mut codes {
                 coding::prune(&self.header.value_coding, code);
             }
-            self.check_readable((b * BATCH) as u64, &codes, &scales)?;
-            for (code, scale) in codes.into_iter().zip(scales) {
-                let latent = SparseLatent::new(self.header.latent_len, code.indices, code.values)?;
-                let extras: Vec<Extra> = scale.map(Extra::compact_scale).into_iter().collect();
-                writer.append_with_extras(&latent, &extras)?;
-            }
+            Ok((codes, scales))
         }
-        Ok(writer.finish()?)
     }
 
     /// Refuses a batch whose records, as stored, this codec could not read
@@ -390,19 +410,7 @@ impl Codec {
     /// then the inverse transforms) and checks that every output is finite,
     /// so compression never writes a file that decompression refuses.
     fn check_readable(&self, first: u64, codes: &[SparseCode], scales: &[Option<f64>]) -> Result<()> {
-        let coding = &self.header.value_coding;
-        let stored: Vec<SparseCode> = codes
-            .iter()
-            .map(|code| SparseCode {
-                indices: code.indices.clone(),
-                // An unstorable value is the writer's error to report.
-                values: code
-                    .values
-                    .iter()
-                    .map(|&v| coding.stored(v).unwrap_or(0.0))
-                    .collect(),
-            })
-            .collect();
+        let stored = self.stored(codes);
         let mut decoded = self.model.decode_sparse(&stored)?;
         let n = self.model.architecture().input;
         for (i, (record, scale)) in decoded.chunks_mut(n).zip(scales).enumerate() {
@@ -419,6 +427,23 @@ impl Codec {
             }
         }
         Ok(())
+    }
+
+    /// The codes with their values as the container stores them.
+    pub(crate) fn stored(&self, codes: &[SparseCode]) -> Vec<SparseCode> {
+        let coding = &self.header.value_coding;
+        codes
+            .iter()
+            .map(|code| SparseCode {
+                indices: code.indices.clone(),
+                // An unstorable value is the writer's error to report.
+                values: code
+                    .values
+                    .iter()
+                    .map(|&v| coding.stored(v).unwrap_or(0.0))
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Decompresses container bytes made by this codec into records.
@@ -461,18 +486,19 @@ impl Codec {
     pub fn decompress_from<R: Read>(&self, source: R) -> Result<Vec<f32>> {
         let mut stream = StreamReader::new(source)?;
         self.check_header(stream.header())?;
+        let bound = stream.header().bound;
         let mut out = Vec::new();
         let mut batch = Vec::with_capacity(BATCH);
         let mut index = 0u64;
         while let Some(record) = stream.next_record()? {
             batch.push(record);
             if batch.len() == BATCH {
-                out.extend(self.decode_records(index, std::mem::take(&mut batch))?);
+                out.extend(self.decode_records(index, std::mem::take(&mut batch), bound)?);
                 index += BATCH as u64;
             }
         }
         let count = index + batch.len() as u64;
-        out.extend(self.decode_records(index, batch)?);
+        out.extend(self.decode_records(index, batch, bound)?);
         if stream.finished() != Some(true) {
             return Err(CodecError::Unfinished {
                 records: count,
@@ -546,8 +572,17 @@ impl Codec {
         Ok(())
     }
 
-    /// Decodes records `first..` into data, with the file's transforms.
-    fn decode_records(&self, first: u64, records: Vec<Record>) -> Result<Vec<f32>> {
+    /// Decodes records `first..` into data, with the file's transforms; a
+    /// file with an error `bound` by the guaranteed mode's exact path.
+    fn decode_records(
+        &self,
+        first: u64,
+        records: Vec<Record>,
+        bound: Option<ErrorBound>,
+    ) -> Result<Vec<f32>> {
+        if bound.is_some() {
+            return self.decode_bounded(first, records);
+        }
         let needs_scale = self.header.transforms.contains(&Transform::PerRecordScale);
         let mut codes = Vec::with_capacity(records.len());
         let mut scales = Vec::with_capacity(records.len());
@@ -743,7 +778,10 @@ impl<R: Read + Seek> CodecReader<'_, R> {
             let batch = (start..end)
                 .map(|i| self.reader.get(i))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
-            out.extend(self.codec.decode_records(start as u64, batch)?);
+            out.extend(
+                self.codec
+                    .decode_records(start as u64, batch, self.reader.header().bound)?,
+            );
             start = end;
         }
         Ok(out)
@@ -908,7 +946,7 @@ fn record_len(shape: &[usize]) -> Result<usize> {
     }
 }
 
-fn check_data(data: &[f32], n: usize) -> Result<()> {
+pub(crate) fn check_data(data: &[f32], n: usize) -> Result<()> {
     if data.is_empty() || !data.len().is_multiple_of(n) {
         return Err(CodecError::shape(format!(
             "{} values are not a whole, nonzero number of records of {n}",

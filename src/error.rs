@@ -103,6 +103,15 @@ pub enum CodecError {
         /// What was asked for.
         what: String,
     },
+    /// A record cannot be coded to its error bound (the record's fault for
+    /// non-finite values; anything else is this library's).
+    #[error("record {record} cannot be coded to its bound: {source}")]
+    Bounded {
+        /// The record's position.
+        record: u64,
+        /// Why.
+        source: sae_bounded::EncodeError,
+    },
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(std::io::Error),

@@ -29,6 +29,7 @@ mod codec;
 mod coding;
 mod device;
 mod error;
+pub mod guaranteed;
 mod legacy;
 pub mod memory;
 mod metrics;
@@ -41,6 +42,7 @@ pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
 pub use coding::{IndexFormat, ValueFormat};
 pub use device::ComputeDevice;
 pub use error::{CodecError, Result};
+pub use guaranteed::Choices;
 pub use metrics::{Metrics, Summary, radial_profile};
 pub use preset::{Preset, SimulationRecipe};
 pub use sae_bounded::{BoundReport, ErrorBound, Violation};
@@ -59,6 +61,7 @@ pub use sae_model::{
 };
 
 pub use sae_arith;
+pub use sae_bounded;
 pub use sae_container;
 pub use sae_io;
 pub use sae_model;

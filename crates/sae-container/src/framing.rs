@@ -14,8 +14,11 @@ pub const MAGIC: [u8; 8] = [0x89, b'S', b'A', b'E', b'\r', b'\n', 0x1a, b'\n'];
 pub const END_MAGIC: [u8; 8] = *b"SAEINDEX";
 /// Major format version: readers refuse files of a newer major version.
 pub const VERSION_MAJOR: u16 = 1;
-/// Minor format version: additions that older readers can skip.
-pub const VERSION_MINOR: u16 = 1;
+/// Minor format version: additions that older readers can skip. The newest
+/// this crate reads and writes; a file is written with the lowest minor
+/// version that holds it ([`Header::minor_version`]), so that a file without
+/// an error bound stays a 1.1 file, byte for byte.
+pub const VERSION_MINOR: u16 = 2;
 
 /// Length field value that ends the records and starts the footer.
 pub(crate) const END_OF_RECORDS: u32 = u32::MAX;
@@ -36,7 +39,7 @@ pub(crate) fn encode_header_block(header: &Header) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_PREFIX_LEN + fields.len() + 4);
     out.extend_from_slice(&MAGIC);
     out.put_u16(VERSION_MAJOR);
-    out.put_u16(VERSION_MINOR);
+    out.put_u16(header.minor_version());
     out.put_u32(fields.len() as u32);
     out.extend_from_slice(&fields);
     let crc = crc32c::crc32c(&out);

@@ -65,7 +65,7 @@ pub use header::{
 };
 pub use latent::SparseLatent;
 pub use reader::{ContainerReader, IndexStatus, SizeReport, StreamReader};
-pub use record::{Extra, Record, RecordSizes};
+pub use record::{Choice, Extra, Record, RecordSizes};
 pub use writer::ContainerWriter;
 
 /// The README's example, compiled and run as a doctest so it stays true.

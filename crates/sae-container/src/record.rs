@@ -23,8 +23,12 @@ pub struct Extra {
 impl Extra {
     /// Per-record scale `s` (f64, little-endian), used by [`Transform::PerRecordScale`](crate::Transform::PerRecordScale).
     pub const SCALE: u16 = 1;
-    /// Reserved for residual corrections of error-bounded modes.
+    /// The guaranteed mode's correction (since 1.2): a `sae-bounded` record of
+    /// the original over the model's reconstruction of this record's latent.
     pub const RESIDUAL: u16 = 2;
+    /// The guaranteed mode's direct coding (since 1.2): the whole record as a
+    /// `sae-bounded` record with no base; the latent is then empty.
+    pub const BOUNDED: u16 = 4;
     /// Per-record scale `s` as an f32 (little-endian), for scales it holds exactly (since 1.1).
     pub const SCALE_F32: u16 = 3;
 
@@ -82,6 +86,58 @@ impl Record {
     /// The per-record scale, if the record carries one.
     pub fn scale(&self) -> Option<f64> {
         self.extras.iter().find_map(Extra::as_scale)
+    }
+
+    /// How the guaranteed mode coded this record: which of the three choices,
+    /// with the bounded coder's bytes where it was used.
+    pub fn choice(&self) -> Choice<'_> {
+        for extra in &self.extras {
+            match extra.tag {
+                Extra::RESIDUAL => return Choice::Residual(&extra.data),
+                Extra::BOUNDED => return Choice::Bounded(&extra.data),
+                _ => {}
+            }
+        }
+        Choice::Latent
+    }
+}
+
+/// The guaranteed mode's choice for one record ([`Record::choice`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice<'a> {
+    /// The latent alone: the model's reconstruction meets the bound.
+    Latent,
+    /// The latent and a bounded correction over its reconstruction.
+    Residual(&'a [u8]),
+    /// The record coded directly, without the model.
+    Bounded(&'a [u8]),
+}
+
+impl Choice<'_> {
+    /// The choice's name, as reports print it: `latent`, `residual` or `direct`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Latent => "latent",
+            Self::Residual(_) => "residual",
+            Self::Bounded(_) => "direct",
+        }
+    }
+}
+
+/// A record carries at most one bounded-coder extra (tag 2 or 4), only in a
+/// file with an error bound; with tag 4 its latent is empty.
+fn check_choice(extras: &[Extra], bounded_file: bool, nnz: usize) -> Result<(), &'static str> {
+    let tags: Vec<u16> = extras
+        .iter()
+        .map(|e| e.tag)
+        .filter(|&t| t == Extra::RESIDUAL || t == Extra::BOUNDED)
+        .collect();
+    match tags.as_slice() {
+        [] => Ok(()),
+        [_] if !bounded_file => Err("a bounded-coder extra in a file without an error bound"),
+        [Extra::BOUNDED] if nnz > 0 => Err("a directly coded record must have an empty latent"),
+        [_] => Ok(()),
+        _ => Err("a record carries at most one bounded-coder extra"),
     }
 }
 
@@ -244,6 +300,8 @@ fn adaptive(alphabet: usize, increment: u32) -> Result<Adaptive> {
 #[derive(Debug, Clone)]
 pub(crate) struct RecordCodec {
     latent_len: u32,
+    /// Whether the file has an error bound (bounded-coder extras allowed).
+    bounded: bool,
     indices: IndexModel,
     value_coding: ValueCoding,
     /// The model of quantised values, when values are quantised.
@@ -302,6 +360,7 @@ impl RecordCodec {
         };
         Ok(Self {
             latent_len: l,
+            bounded: header.bound.is_some(),
             indices,
             value_coding: header.value_coding.clone(),
             values,
@@ -321,10 +380,12 @@ impl RecordCodec {
                 ),
             });
         }
-        check_scales(extras).map_err(|reason| ContainerError::InvalidInput {
-            what: "record extras",
-            reason: reason.into(),
-        })?;
+        check_scales(extras)
+            .and_then(|()| check_choice(extras, self.bounded, latent.nnz()))
+            .map_err(|reason| ContainerError::InvalidInput {
+                what: "record extras",
+                reason: reason.into(),
+            })?;
         let indices = self.encode_indices(latent)?;
         let values = self.encode_values(latent)?;
         let mut out = Vec::with_capacity(indices.len() + values.len() + 16);
@@ -457,6 +518,13 @@ impl RecordCodec {
                 offset,
                 reason: e.to_string(),
             })?;
+        check_choice(&parsed.extras, self.bounded, latent.nnz()).map_err(|reason| {
+            ContainerError::Malformed {
+                section,
+                offset,
+                reason: reason.into(),
+            }
+        })?;
         Ok((
             Record {
                 latent,

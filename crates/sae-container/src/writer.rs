@@ -88,6 +88,14 @@ impl<W: Write> ContainerWriter<W> {
         Ok(sizes)
     }
 
+    /// The bytes a record would take, without writing it: to choose between
+    /// codings of one record by their real cost.
+    pub fn measure(&self, latent: &SparseLatent, extras: &[Extra]) -> Result<RecordSizes> {
+        let (_, mut sizes) = self.codec.encode(latent, extras)?;
+        sizes.framing += RECORD_FRAMING;
+        Ok(sizes)
+    }
+
     /// Number of records appended so far.
     pub fn len(&self) -> usize {
         self.offsets.len()

@@ -49,6 +49,7 @@
 
 mod arch;
 mod error;
+mod exact;
 mod fused;
 mod io;
 mod network;
@@ -64,6 +65,7 @@ mod gradcheck;
 
 pub use arch::Architecture;
 pub use error::{ModelError, Result};
+pub use exact::ExactDecoder;
 pub use io::{ENCODER_VIEW_KEY, FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex, unhex};
 pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, Dense, Layers, MIN_BLOCK_ROWS, SparseCode, StepStats};
 pub use optim::{Adam, AdamConfig};

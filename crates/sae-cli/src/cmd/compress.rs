@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use sae_codec::{ComputeDevice, Preset, Refinement};
+use sae_codec::{ComputeDevice, ErrorBound, Preset, Refinement};
 
 use super::{Input, check_fits, check_output, load_codec, write_output};
 
@@ -34,6 +34,11 @@ pub struct Args {
     /// Let refinement switch on latents the encoder left at zero.
     #[arg(long)]
     refine_grow: bool,
+    /// Guarantee this error on every image: `l2:E` (relative L2 per image),
+    /// `abs:E` or `rel:E` (per pixel). Each image takes the cheapest of the
+    /// latent alone, the latent with a correction, or a direct coding.
+    #[arg(long, value_name = "SPEC")]
+    max_error: Option<ErrorBound>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -57,7 +62,15 @@ pub fn run(args: Args) -> Result<()> {
     let codec = load_codec(&args.model, args.device)?.with_refinement(refinement);
     let images = args.input.read()?;
     check_fits(&images, &codec)?;
-    let bytes = codec.compress(&images.data).context("compressing")?;
+    let (bytes, choices) = match args.max_error {
+        None => (codec.compress(&images.data).context("compressing")?, None),
+        Some(bound) => {
+            let (bytes, choices) = codec
+                .compress_bounded_to(&images.data, bound, Vec::new())
+                .with_context(|| format!("compressing to {bound}"))?;
+            (bytes, Some((bound, choices)))
+        }
+    };
     write_output(&args.output, |path| Ok(std::fs::write(path, &bytes)?))?;
     eprintln!(
         "{} images, {} bytes ({:.1}x)",
@@ -65,5 +78,11 @@ pub fn run(args: Args) -> Result<()> {
         bytes.len(),
         (images.data.len() * 4) as f64 / bytes.len() as f64
     );
+    if let Some((bound, c)) = choices {
+        eprintln!(
+            "every image within {bound}: {} by the latent alone, {} with a correction, {} coded directly",
+            c.latent, c.residual, c.direct
+        );
+    }
     Ok(())
 }

@@ -266,3 +266,67 @@ fn a_missing_or_truncated_input_is_one_line_with_its_cause_once() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn max_error_holds_for_every_image_and_eval_confirms_it() {
+    let s = shared();
+    let d = dir("compress-bound");
+    let (container, recon) = (d.join("b.sae"), d.join("r.npy"));
+    for spec in ["l2:1e-2", "abs:1e-3", "rel:1e-3"] {
+        let out = sae()
+            .args([
+                "compress",
+                "-m",
+                p(&s.model),
+                "-i",
+                p(&s.images),
+                "-o",
+                p(&container),
+                "--max-error",
+                spec,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stderr
+            .clone();
+        let stderr = String::from_utf8_lossy(&out);
+        assert!(stderr.contains("every image within"), "{stderr}");
+        ok(&[
+            "decompress",
+            "-m",
+            p(&s.model),
+            "-i",
+            p(&container),
+            "-o",
+            p(&recon),
+        ]);
+        let report = eval_json(&recon, &[p(&s.images), "--max-error", spec]);
+        assert_eq!(
+            report["max_error"]["violations"].as_array().unwrap().len(),
+            0,
+            "{spec}"
+        );
+        assert!(
+            report["max_error"]["achieved"].as_f64().unwrap()
+                <= spec[spec.find(':').unwrap() + 1..].parse::<f64>().unwrap()
+        );
+    }
+    for bad in ["l2:0", "rel:-1", "linf:1"] {
+        sae()
+            .args([
+                "compress",
+                "-m",
+                p(&s.model),
+                "-i",
+                p(&s.images),
+                "-o",
+                p(&container),
+                "--max-error",
+                bad,
+            ])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("--max-error"));
+    }
+}

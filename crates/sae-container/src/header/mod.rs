@@ -230,6 +230,10 @@ pub struct Header {
     pub model_name: Option<String>,
     /// Free-form key/value metadata, in order.
     pub metadata: Vec<(String, String)>,
+    /// The error bound every record meets (the guaranteed mode, since 1.2):
+    /// records may then carry bounded-coder extras
+    /// ([`Extra::RESIDUAL`](crate::Extra::RESIDUAL), [`Extra::BOUNDED`](crate::Extra::BOUNDED)).
+    pub bound: Option<sae_bounded::ErrorBound>,
 }
 
 impl Header {
@@ -245,7 +249,14 @@ impl Header {
             fingerprint: None,
             model_name: None,
             metadata: Vec::new(),
+            bound: None,
         }
+    }
+
+    /// The lowest minor version that holds this header: 2 with an error
+    /// bound (`docs/format.md` §10), else 1.
+    pub fn minor_version(&self) -> u16 {
+        if self.bound.is_some() { 2 } else { 1 }
     }
 
     /// Number of elements in one original record (saturating; a header read

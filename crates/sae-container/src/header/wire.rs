@@ -5,6 +5,8 @@
 use super::{
     ElementType, Fingerprint, HashAlgorithm, Header, IndexCoding, Transform, ValueCoding, ValueModel,
 };
+use sae_bounded::ErrorBound;
+
 use crate::error::{ContainerError, Result, Section};
 use crate::wire::{ByteReader, PutBytes};
 
@@ -20,6 +22,7 @@ pub(crate) mod tag {
     pub const FINGERPRINT: u16 = 6;
     pub const MODEL_NAME: u16 = 7;
     pub const METADATA: u16 = 8;
+    pub const BOUND: u16 = CRITICAL | 9;
 }
 
 /// Element type codes (§3).
@@ -230,6 +233,37 @@ fn read_fingerprint(f: &mut ByteReader<'_>) -> Result<Option<Fingerprint>> {
     Ok(Some(Fingerprint { algorithm, digest }))
 }
 
+/// Bound kinds of the error-bound field (§3.5).
+mod bound_kind {
+    pub const L2: u8 = 1;
+    pub const ABS: u8 = 2;
+    pub const REL: u8 = 3;
+}
+
+fn write_bound(p: &mut Vec<u8>, bound: &ErrorBound) {
+    let (kind, e) = match *bound {
+        ErrorBound::L2(e) => (bound_kind::L2, e),
+        ErrorBound::Abs(e) => (bound_kind::ABS, e),
+        ErrorBound::Rel(e) => (bound_kind::REL, e),
+    };
+    p.push(kind);
+    p.extend_from_slice(&e.to_le_bytes());
+}
+
+fn read_bound(f: &mut ByteReader<'_>) -> Result<ErrorBound> {
+    let kind = f.u8()?;
+    let e = f.f64()?;
+    if !(e.is_finite() && e > 0.0) {
+        return Err(f.malformed(format!("error bound {e} is not finite and positive")));
+    }
+    match kind {
+        bound_kind::L2 => Ok(ErrorBound::L2(e)),
+        bound_kind::ABS => Ok(ErrorBound::Abs(e)),
+        bound_kind::REL => Ok(ErrorBound::Rel(e)),
+        k => Err(f.unknown_kind("error bound", k)),
+    }
+}
+
 fn write_frequencies(p: &mut Vec<u8>, frequencies: &[u32]) {
     p.put_varint(frequencies.len() as u64);
     for &f in frequencies {
@@ -302,6 +336,11 @@ impl Header {
             }
             put_field(&mut out, tag::METADATA, &p);
         }
+        if let Some(bound) = &self.bound {
+            p.clear();
+            write_bound(&mut p, bound);
+            put_field(&mut out, tag::BOUND, &p);
+        }
         out
     }
 
@@ -316,6 +355,7 @@ impl Header {
         let mut fingerprint = None;
         let mut model_name = None;
         let mut metadata = Vec::new();
+        let mut bound = None;
         let mut seen = Vec::new();
 
         while !r.is_empty() {
@@ -360,6 +400,7 @@ impl Header {
                         metadata.push((f.string()?, f.string()?));
                     }
                 }
+                tag::BOUND => bound = Some(read_bound(&mut f)?),
                 unknown if unknown & tag::CRITICAL != 0 => {
                     return Err(ContainerError::UnknownCriticalField { tag: unknown });
                 }
@@ -388,6 +429,7 @@ impl Header {
             fingerprint,
             model_name,
             metadata,
+            bound,
         };
         header.validate().map_err(|e| ContainerError::Malformed {
             section: Section::Header,
