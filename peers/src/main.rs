@@ -6,6 +6,11 @@
 //!
 //! Run from the repository root:
 //! `cargo run --release --manifest-path peers/Cargo.toml -- [public.f32] [out.json]`
+//!
+//! `… -- bounded [public.f32] [out.json]` instead holds *every* image to its
+//! own bound (`l2`, `abs`, `rel`, as `sae compress --max-error` does), each
+//! compressor's parameter bisected per image, and writes
+//! `docs/results/sas_peers_bounded.json`.
 
 use std::error::Error;
 use std::time::Instant;
@@ -141,10 +146,151 @@ fn tune(images: &[f32], codec: Roundtrip, target: f64) -> Result<serde_json::Val
     }))
 }
 
+/// SZ3 with an absolute error bound.
+fn sz3_abs(image: &[f32], bound: f64) -> Result<(Vec<u8>, Vec<f32>), Box<dyn Error>> {
+    let data = sz3::DimensionedData::build(&image).dim(SIDE)?.dim(SIDE)?.finish()?;
+    let config = sz3::Config::new(sz3::ErrorBound::Absolute(bound))
+        .compression_algorithm(sz3::CompressionAlgorithm::interpolation_lorenzo());
+    let bytes = sz3::compress_with_config(&data, &config)?;
+    let (_, back) = sz3::decompress::<f32, _>(&*bytes)?;
+    Ok((bytes, back.into_data()))
+}
+
+/// A per-record bound: kind (`l2`, `abs`, `rel`) and tolerance.
+#[derive(Clone, Copy)]
+struct Bound(&'static str, f64);
+
+impl Bound {
+    /// The record's error in the bound's terms (as `sae_codec::ErrorBound::measure`).
+    fn error(&self, x: &[f32], y: &[f32]) -> f64 {
+        if y.len() != x.len() || y.iter().any(|v| !v.is_finite()) {
+            return f64::INFINITY;
+        }
+        let pairs = x.iter().zip(y).map(|(&a, &b)| (f64::from(a), f64::from(b)));
+        match self.0 {
+            "l2" => {
+                let (mut d, mut n) = (0.0, 0.0);
+                for (a, b) in pairs {
+                    d += (b - a) * (b - a);
+                    n += a * a;
+                }
+                match (d, n) {
+                    (0.0, _) => 0.0,
+                    (_, 0.0) => f64::INFINITY,
+                    _ => (d / n).sqrt(),
+                }
+            }
+            "abs" => pairs.map(|(a, b)| (b - a).abs()).fold(0.0, f64::max),
+            _ => pairs
+                .map(|(a, b)| match (b - a).abs() {
+                    0.0 => 0.0,
+                    _ if a == 0.0 => f64::INFINITY,
+                    d => d / a.abs(),
+                })
+                .fold(0.0, f64::max),
+        }
+    }
+}
+
+/// The fewest bytes at which `codec` holds `x` to `bound`: its parameter
+/// (an absolute tolerance, or for SZ3's L2 mode a norm) bisected in log
+/// space over 30 steps from a start that meets it. `None` if none does.
+fn cheapest(x: &[f32], codec: Roundtrip, bound: Bound, start: f64) -> Option<usize> {
+    let meets = |t: f64| {
+        codec(x, t)
+            .ok()
+            .filter(|(_, y)| bound.error(x, y) <= bound.1)
+            .map(|(b, _)| b.len())
+    };
+    // Down from the start until the bound holds (at most 2^-40 of it).
+    let mut good = start;
+    let mut best = None;
+    for _ in 0..40 {
+        if let Some(bytes) = meets(good) {
+            best = Some(bytes);
+            break;
+        }
+        good /= 2.0;
+    }
+    best?;
+    // Up: the largest parameter that still holds, within 30 halvings of the bracket.
+    let mut bad = good * 1024.0;
+    for _ in 0..30 {
+        let mid = (good * bad).sqrt();
+        match meets(mid) {
+            Some(bytes) => {
+                good = mid;
+                best = best.map(|b: usize| b.min(bytes));
+            }
+            None => bad = mid,
+        }
+    }
+    best
+}
+
+fn bounded(images: &[f32], input: &str, output: &str) -> Result<(), Box<dyn Error>> {
+    let bounds: Vec<Bound> = ["l2", "abs", "rel"]
+        .iter()
+        .flat_map(|&k| [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4].map(|e| Bound(k, e)))
+        .collect();
+    let count = images.len() / PIXELS;
+    let mut rows = Vec::new();
+    for (name, codec) in [("zfp", zfp as Roundtrip), ("sz3_abs", sz3_abs as Roundtrip), ("sz3_l2", sz3 as Roundtrip)] {
+        for bound in &bounds {
+            if name == "sz3_l2" && bound.0 != "l2" {
+                continue;
+            }
+            let started = Instant::now();
+            let (mut total, mut failed) = (0usize, 0usize);
+            for x in images.chunks_exact(PIXELS) {
+                let scale = match bound.0 {
+                    "l2" => bound.1 * norm(x),
+                    "abs" => bound.1,
+                    _ => bound.1 * x.iter().map(|v| f64::from(v.abs())).fold(f64::INFINITY, f64::min).max(1e-30),
+                };
+                match cheapest(x, codec, *bound, scale.max(1e-30) * 4.0) {
+                    Some(b) => total += b,
+                    None => failed += 1,
+                }
+            }
+            let ok = count - failed;
+            let per_image = total as f64 / ok.max(1) as f64;
+            println!(
+                "{name:>8} {}:{:e}  {per_image:>7.1} B/image  {:>6.1}x  ({failed} images unreachable, {:.0} s)",
+                bound.0,
+                bound.1,
+                (PIXELS * 4) as f64 / per_image,
+                started.elapsed().as_secs_f64()
+            );
+            rows.push(json!({
+                "compressor": name,
+                "bound": format!("{}:{:e}", bound.0, bound.1),
+                "bytes_per_image": per_image,
+                "byte_ratio": (PIXELS * 4) as f64 / per_image,
+                "unreachable": failed,
+            }));
+        }
+    }
+    let report = json!({
+        "images": count,
+        "source": input,
+        "method": "every image held to its own bound; each compressor's parameter bisected per image (30 steps in log space) for the fewest bytes that meet it",
+        "rows": rows,
+    });
+    std::fs::write(output, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!("wrote {output}");
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let per_record = args.peek().is_some_and(|a| a == "bounded");
+    if per_record {
+        args.next();
+    }
     let input = args.next().unwrap_or_else(|| "../shared/data/sas_sasmodels_public.f32".into());
-    let output = args.next().unwrap_or_else(|| "docs/results/sas_peers.json".into());
+    let default_output = if per_record { "docs/results/sas_peers_bounded.json" } else { "docs/results/sas_peers.json" };
+    let output = args.next().unwrap_or_else(|| default_output.into());
     let bytes = std::fs::read(&input).map_err(|e| format!("{input}: {e}"))?;
     if bytes.len() % (PIXELS * 4) != 0 {
         return Err(format!("{input}: {} bytes are not whole 64×64 f32 images", bytes.len()).into());
@@ -153,6 +299,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
+    if per_record {
+        return bounded(&images, &input, &output);
+    }
 
     let mut compressors = serde_json::Map::new();
     for (name, codec) in [
