@@ -45,6 +45,7 @@ pub fn run(args: Args) -> Result<()> {
             "index_coding": h.index_coding.to_string(),
             "value_coding": h.value_coding.to_string(),
             "transforms": transforms,
+            "max_error": h.bound.map(|b| b.to_string()),
             "model_name": h.model_name,
             "fingerprint": h.fingerprint.map(|f| hex(&f.digest)),
             "bytes": bytes,
@@ -68,6 +69,12 @@ pub fn run(args: Args) -> Result<()> {
     writeln!(text, "indices        {}", h.index_coding)?;
     writeln!(text, "values         {}", h.value_coding)?;
     writeln!(text, "transforms     {transforms}")?;
+    if let Some(bound) = &h.bound {
+        writeln!(
+            text,
+            "max error      {bound} on every record (the guaranteed mode)"
+        )?;
+    }
     if let Some(name) = &h.model_name {
         writeln!(text, "model          {name}")?;
     }

@@ -292,6 +292,16 @@ fn max_error_holds_for_every_image_and_eval_confirms_it() {
             .clone();
         let stderr = String::from_utf8_lossy(&out);
         assert!(stderr.contains("every image within"), "{stderr}");
+        let inspected = sae()
+            .args(["inspect", p(&container), "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let inspected: serde_json::Value = serde_json::from_slice(&inspected).unwrap();
+        let promised: sae_codec::ErrorBound = inspected["max_error"].as_str().unwrap().parse().unwrap();
+        assert_eq!(promised, spec.parse().unwrap());
         ok(&[
             "decompress",
             "-m",
