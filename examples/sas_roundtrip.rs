@@ -11,7 +11,8 @@
 //! `SAE_LAMBDA` (3e-3), `SAE_LR` (learning rate, 3e-3, after 200 warm-up steps), `SAE_BATCH` (128), `SAE_SEED` (1), `SAE_OUT` (target/sas_roundtrip),
 //! `SAE_VALUES` (a value format: `quantized:STEP` with the step a fraction of
 //! the RMS latent, the preset's `quantized:0.05`; or `f16`, …), `SAE_DEVICE` (`cpu`; `cuda` in a `--features cuda` build),
-//! `SAE_REFINE` (compression-time refinement iterations, the preset's 100; 0: off; see `Codec::with_refinement`).
+//! `SAE_REFINE` (compression-time refinement iterations, the preset's 100; 0: off; see `Codec::with_refinement`),
+//! `SAE_MAX_ERROR` (the bound of the guaranteed-mode run, `l2:1e-2`; `none` skips it).
 //! The paper's configuration on a GPU:
 //! `SAE_TRAIN=50000 SAE_HIDDEN=1 SAE_LATENT=2 SAE_DEVICE=cuda cargo run --release --features cuda --example sas_roundtrip`.
 
@@ -175,6 +176,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| decompress | {:.0} images/s |",
         m.records as f64 / decompress_seconds
     );
+
+    // The guaranteed mode: the same images, every one within a bound.
+    let max_error: String = env("SAE_MAX_ERROR", "l2:1e-2".to_string());
+    if max_error != "none" {
+        let bound: sae_codec::ErrorBound = max_error.parse()?;
+        let started = Instant::now();
+        let (bounded, choices) = codec.compress_bounded_to(&test, bound, Vec::new())?;
+        let seconds = started.elapsed().as_secs_f64();
+        std::fs::write(out.join("test-bounded.sae"), &bounded)?;
+        let report = bound.check(&test, &codec.decompress(&bounded)?, pixels)?;
+        if !report.violations.is_empty() {
+            return Err(format!("{} images exceed {bound}", report.violations.len()).into());
+        }
+        println!(
+            "| guaranteed {bound} (`sae compress --max-error`): true byte ratio, worst error | {:.1}×, {:.3e} |",
+            (test.len() * 4) as f64 / bounded.len() as f64,
+            report.achieved
+        );
+        println!(
+            "| guaranteed: images by the latent alone / with a correction / coded directly; compress | {} / {} / {}; {:.0} images/s |",
+            choices.latent,
+            choices.residual,
+            choices.direct,
+            m.records as f64 / seconds
+        );
+    }
 
     // Pictures: four test images (original | reconstruction | latent), log colour scale.
     let latents: Vec<Vec<f32>> = (0..4.min(m.records))

@@ -180,6 +180,10 @@ impl Codec {
                             Coded::Direct(direct)
                         });
                     }
+                    // A correction costs the latent and more: no use where the latent alone costs more.
+                    if latent_cost >= direct_cost {
+                        return Ok(Coded::Direct(direct));
+                    }
                     let residual = sae_bounded::encode(x, cols, Some(base), bound).map_err(fail)?;
                     if latent_cost + extra_cost(residual.len()) < direct_cost {
                         return Ok(Coded::Residual(residual));
