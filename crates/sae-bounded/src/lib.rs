@@ -233,14 +233,30 @@ fn choose_grid(record: &[f32], base: Option<&[f32]>, bound: ErrorBound) -> Grid 
 
 /// The largest step whose quantised record meets an `l2` bound.
 fn l2_grid(record: &[f32], base: Option<&[f32]>, bound: ErrorBound) -> Grid {
+    // The record's error on a grid, as `ErrorBound::measure` sums it, without
+    // building the quantised record (values the grid misses are stored exactly).
+    let norm2: f64 = record.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
     let meets = |step: f32| {
-        let q = quantise(record, base, Grid::Values { step }, bound);
-        bound.holds(record, &q.values)
+        let grid = Grid::Values { step };
+        let mut diff = 0.0f64;
+        for (i, &x) in record.iter().enumerate() {
+            let b = base.map_or(0.0, |b| b[i]);
+            let v = grid.value(b, grid.level(b, x));
+            if v.is_finite() {
+                let d = f64::from(v) - f64::from(x);
+                diff += d * d;
+            }
+        }
+        match (diff, norm2) {
+            (0.0, _) => true,
+            (_, 0.0) => false,
+            _ => (diff / norm2).sqrt() <= bound.tolerance(),
+        }
     };
     if meets(f32::MAX) {
         return Grid::Values { step: f32::MAX };
     }
-    let norm = record.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
+    let norm = norm2.sqrt();
     // A uniform error of step²/12 on every value is exactly the bound.
     let guess = (bound.tolerance() * norm * (12.0 / record.len() as f64).sqrt()) as f32;
     if !guess.is_normal() {
