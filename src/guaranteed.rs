@@ -144,7 +144,12 @@ impl Codec {
         let mut writer = ContainerWriter::new(sink, header)?;
         let cols = self.row_len();
         let empty = SparseLatent::new(self.header.latent_len, vec![], vec![])?;
-        let direct_base = writer.measure(&empty, &[])?.total();
+        // A direct record's bytes but for its data (its latent takes none).
+        let placeholder = Extra {
+            tag: Extra::BOUNDED,
+            data: Vec::new(),
+        };
+        let direct_base = writer.measure(&empty, &[placeholder])?.total() - extra_cost(0);
         let mut choices = Choices::default();
         for (b, batch) in records.chunks(BATCH * n).enumerate() {
             let first = (b * BATCH) as u64;

@@ -386,8 +386,13 @@ impl RecordCodec {
                 what: "record extras",
                 reason: reason.into(),
             })?;
-        let indices = self.encode_indices(latent)?;
-        let values = self.encode_values(latent)?;
+        // A direct record's (empty) latent takes no bytes at all (§4.1).
+        let direct = extras.iter().any(|e| e.tag == Extra::BOUNDED);
+        let (indices, values) = if direct {
+            (Vec::new(), Vec::new())
+        } else {
+            (self.encode_indices(latent)?, self.encode_values(latent)?)
+        };
         let mut out = Vec::with_capacity(indices.len() + values.len() + 16);
         out.put_blob(&indices);
         out.put_blob(&values);
@@ -503,8 +508,23 @@ impl RecordCodec {
     pub(crate) fn decode(&self, payload: &[u8], offset: u64, index: u64) -> Result<(Record, RecordSizes)> {
         let section = Section::Record { index };
         let parsed = parse(payload, offset, index)?;
-        let indices = self.decode_indices(parsed.index_bytes, parsed.index_offset, section)?;
-        let values = self.decode_values(parsed.value_bytes, indices.len(), parsed.value_offset, section)?;
+        let direct = self.bounded && parsed.extras.iter().any(|e| e.tag == Extra::BOUNDED);
+        let (indices, values) = if direct {
+            // A direct record's latent is empty and takes no bytes (§4.1).
+            if !parsed.index_bytes.is_empty() || !parsed.value_bytes.is_empty() {
+                return Err(ContainerError::Malformed {
+                    section,
+                    offset,
+                    reason: "a directly coded record must have empty index and value streams".into(),
+                });
+            }
+            (Vec::new(), Vec::new())
+        } else {
+            let indices = self.decode_indices(parsed.index_bytes, parsed.index_offset, section)?;
+            let values =
+                self.decode_values(parsed.value_bytes, indices.len(), parsed.value_offset, section)?;
+            (indices, values)
+        };
         if let Some(position) = values.iter().position(|v| !v.is_finite()) {
             return Err(ContainerError::NonFiniteValue {
                 section,

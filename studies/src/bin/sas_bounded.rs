@@ -3,15 +3,25 @@
 //! bound type, with a trained model and without one (the bounded coder alone).
 //!
 //! Run: `cargo run --release -p sae-studies --bin sas_bounded -- MODEL [OUT.json]`
+//! (`… -- chart` only redraws the charts from the JSON files).
 //!
 //! MODEL is a codec file (`sae train …`); OUT defaults to
-//! `docs/results/sas_bounded.json`. Environment: `SAE_PUBLIC` (the public
+//! `docs/results/sas_bounded.json`. The charts
+//! `docs/results/sas_bounded_{l2,abs,rel}.png` put each bound type's curve
+//! beside the classical peers' of `docs/results/sas_peers_bounded.json`
+//! (written by `peers/`, `bounded`). Environment: `SAE_PUBLIC` (the public
 //! images, raw f32, default `../shared/data/sas_sasmodels_public.f32`),
 //! `SAE_LEVELS` (comma-separated tolerances, default 1e-1 … 1e-4),
 //! `SAE_KINDS` (default `l2,abs,rel`).
 
+#[path = "../../../examples/common/mod.rs"]
+mod common;
+
 use std::error::Error;
+use std::path::Path;
 use std::time::Instant;
+
+use common::figures;
 
 use sae_codec::io::read_raw_f32;
 use sae_codec::{Codec, ErrorBound};
@@ -24,10 +34,15 @@ const SIDE: usize = 64;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
-    let model = args.next().ok_or("usage: sas_bounded MODEL [OUT.json]")?;
+    let model = args
+        .next()
+        .ok_or("usage: sas_bounded MODEL [OUT.json] | chart [OUT.json]")?;
     let output = args
         .next()
         .unwrap_or_else(|| "docs/results/sas_bounded.json".into());
+    if model == "chart" {
+        return charts(Path::new(&output));
+    }
     let public =
         std::env::var("SAE_PUBLIC").unwrap_or_else(|_| "../shared/data/sas_sasmodels_public.f32".into());
     let levels: Vec<f64> = std::env::var("SAE_LEVELS")
@@ -98,5 +113,98 @@ fn main() -> Result<(), Box<dyn Error>> {
     });
     std::fs::write(&output, serde_json::to_string_pretty(&report)? + "\n")?;
     println!("wrote {output}");
+    charts(Path::new(&output))
+}
+
+/// One chart per bound type: bytes per image against the bound, ours and the peers'.
+fn charts(ours: &Path) -> Result<(), Box<dyn Error>> {
+    let dir = ours.parent().unwrap_or(Path::new("."));
+    let read = |p: &Path| -> Result<serde_json::Value, Box<dyn Error>> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(p)?)?)
+    };
+    let ours = read(ours)?;
+    let peers = read(&dir.join("sas_peers_bounded.json")).ok();
+    let bound_of = |r: &serde_json::Value| -> Option<(String, f64)> {
+        let (kind, e) = r["bound"].as_str()?.split_once(':')?;
+        Some((kind.to_string(), e.parse().ok()?))
+    };
+    for kind in ["l2", "abs", "rel"] {
+        let points = |rows: &serde_json::Value,
+                      pick: &dyn Fn(&serde_json::Value) -> bool,
+                      field: &str|
+         -> Vec<(f64, f64)> {
+            rows.as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| pick(r))
+                .filter_map(|r| {
+                    let (k, e) = bound_of(r)?;
+                    (k == kind).then_some((e, 16384.0 / r[field].as_f64()?))
+                })
+                .collect()
+        };
+        let all = |_: &serde_json::Value| true;
+        let codec = points(&ours["rows"], &all, "bytes_per_image");
+        if codec.is_empty() {
+            continue;
+        }
+        let alone = points(&ours["rows"], &all, "bounded_alone_bytes_per_image");
+        let peer = |name: &'static str| {
+            peers.as_ref().map_or_else(Vec::new, |p| {
+                points(
+                    &p["rows"],
+                    &move |r: &serde_json::Value| r["compressor"] == name,
+                    "bytes_per_image",
+                )
+            })
+        };
+        let (zfp, sz3_abs, sz3_l2) = (peer("zfp"), peer("sz3_abs"), peer("sz3_l2"));
+        let mut curves = vec![
+            figures::Curve {
+                name: "sae-codec --max-error (model + choice per image)",
+                colour: plotters::style::RGBColor(200, 30, 30),
+                points: &codec,
+            },
+            figures::Curve {
+                name: "sae-bounded alone (no model, no container)",
+                colour: plotters::style::RGBColor(240, 140, 60),
+                points: &alone,
+            },
+        ];
+        for (name, pts, colour) in [
+            (
+                "ZFP fixed accuracy, tolerance bisected per image",
+                &zfp,
+                plotters::style::RGBColor(30, 80, 200),
+            ),
+            (
+                "SZ3 ABS mode, bound bisected per image",
+                &sz3_abs,
+                plotters::style::RGBColor(30, 160, 60),
+            ),
+            (
+                "SZ3 L2-norm mode, bound bisected per image",
+                &sz3_l2,
+                plotters::style::RGBColor(0, 150, 150),
+            ),
+        ] {
+            if !pts.is_empty() {
+                curves.push(figures::Curve {
+                    name,
+                    colour,
+                    points: pts,
+                });
+            }
+        }
+        let path = dir.join(format!("sas_bounded_{kind}.png"));
+        figures::rate_distortion_chart(
+            &path,
+            &curves,
+            &format!("Every public SAS image within {kind}:E"),
+            &format!("per-image bound E ({kind})"),
+            "true byte ratio (f32 bytes / compressed bytes)",
+        )?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }
