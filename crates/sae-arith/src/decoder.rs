@@ -108,6 +108,35 @@ impl<'a> RangeDecoder<'a> {
         Ok(symbol)
     }
 
+    /// Decodes one bit coded by [`RangeEncoder::encode_bit`](crate::RangeEncoder::encode_bit)
+    /// (or `encode_adaptive` under an [`AdaptiveBit`](crate::AdaptiveBit)), then
+    /// updates the model: the same result as [`decode_adaptive`](Self::decode_adaptive),
+    /// with a comparison where that divides.
+    #[inline]
+    pub fn decode_bit(&mut self, model: &mut crate::AdaptiveBit) -> Result<bool, DecodeError> {
+        let r = self.range >> crate::AdaptiveBit::PRECISION;
+        let ones = u64::from(model.ones());
+        let zeros = (1u64 << crate::AdaptiveBit::PRECISION) - ones;
+        // `floor(code / r) ≥ k` exactly when `code ≥ r·k`.
+        if self.code >= r << crate::AdaptiveBit::PRECISION {
+            return Err(DecodeError::InvalidCode { position: self.pos });
+        }
+        let split = r * zeros;
+        let bit = self.code >= split;
+        if bit {
+            self.code -= split;
+            self.range = r * ones;
+        } else {
+            self.range = split;
+        }
+        if self.range < RANGE_MIN {
+            self.code = (self.code << 32) | u64::from(self.read_word()?);
+            self.range <<= 32;
+        }
+        crate::AdaptiveModel::update(model, usize::from(bit));
+        Ok(bit)
+    }
+
     /// Decodes `count` symbols under a static `model` into a vector.
     pub fn decode_many<M: ProbabilityModel + ?Sized>(
         &mut self,

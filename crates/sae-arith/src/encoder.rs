@@ -122,6 +122,30 @@ impl RangeEncoder {
         Ok(())
     }
 
+    /// Encodes one bit under an [`AdaptiveBit`], then updates it: the same
+    /// bytes as [`encode_adaptive`](Self::encode_adaptive), without its
+    /// generic checks (an adaptive bit is always a valid model).
+    #[inline]
+    pub fn encode_bit(&mut self, bit: bool, model: &mut crate::AdaptiveBit) {
+        let r = self.range >> crate::AdaptiveBit::PRECISION;
+        let ones = u64::from(model.ones());
+        let zeros = (1u64 << crate::AdaptiveBit::PRECISION) - ones;
+        if bit {
+            let (low, carry) = self.low.overflowing_add(r * zeros);
+            self.low = low;
+            if carry {
+                self.propagate_carry();
+            }
+            self.range = r * ones;
+        } else {
+            self.range = r * zeros;
+        }
+        if self.range < RANGE_MIN {
+            self.shift_word();
+        }
+        crate::AdaptiveModel::update(model, usize::from(bit));
+    }
+
     /// Encodes every symbol of `symbols` under a static `model`.
     pub fn encode_all<M: ProbabilityModel + ?Sized>(
         &mut self,

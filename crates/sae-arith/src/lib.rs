@@ -10,7 +10,8 @@
 //! * Models: [`Categorical`] (static table, from frequencies, weights or
 //!   samples), [`QuantizedGaussian`] (the reference gap model, σ² = 1000,
 //!   c₀ = 1e-3, with a terminator), [`Adaptive`] (counts learned while coding)
-//!   and [`Uniform`]. Implement [`ProbabilityModel`] for your own.
+//!   [`AdaptiveBit`] (one yes/no decision that learns, with the fast
+//!   [`RangeEncoder::encode_bit`] / [`RangeDecoder::decode_bit`]) and [`Uniform`]. Implement [`ProbabilityModel`] for your own.
 //! * Integer arithmetic throughout: encoder and decoder agree bit for bit on
 //!   every platform, and models rebuilt from parameters are bit-identical.
 //! * Messages are self-delimiting: they can be stored back to back, and each

@@ -55,14 +55,14 @@ impl Magnitude {
         let bits = u64::BITS - a.leading_zeros();
         debug_assert!(bits <= MAX_BITS);
         for i in 0..bits - 1 {
-            enc.encode_adaptive(1, &mut self.length[(i as usize).min(CLASSES - 1)])?;
+            enc.encode_bit(true, &mut self.length[(i as usize).min(CLASSES - 1)]);
         }
         if bits < MAX_BITS {
-            enc.encode_adaptive(0, &mut self.length[(bits as usize - 1).min(CLASSES - 1)])?;
+            enc.encode_bit(false, &mut self.length[(bits as usize - 1).min(CLASSES - 1)]);
         }
         if bits >= 2 {
             let below = (a >> (bits - 2)) & 1;
-            enc.encode_adaptive(below as usize, &mut self.top[(bits as usize).min(CLASSES - 1)])?;
+            enc.encode_bit(below == 1, &mut self.top[(bits as usize).min(CLASSES - 1)]);
             put_raw(enc, a, bits - 2)?;
         }
         Ok(())
@@ -70,14 +70,12 @@ impl Magnitude {
 
     fn get(&mut self, dec: &mut RangeDecoder<'_>) -> Result<u64, DecodeError> {
         let mut bits = 1;
-        while bits < MAX_BITS
-            && dec.decode_adaptive(&mut self.length[(bits as usize - 1).min(CLASSES - 1)])? == 1
-        {
+        while bits < MAX_BITS && dec.decode_bit(&mut self.length[(bits as usize - 1).min(CLASSES - 1)])? {
             bits += 1;
         }
         let mut a = 1u64;
         if bits >= 2 {
-            let below = dec.decode_adaptive(&mut self.top[(bits as usize).min(CLASSES - 1)])? as u64;
+            let below = u64::from(dec.decode_bit(&mut self.top[(bits as usize).min(CLASSES - 1)])?);
             a = (a << 1) | below;
             a = (a << (bits - 2)) | get_raw(dec, bits - 2)?;
         }
@@ -140,10 +138,10 @@ impl Models {
         west: i64,
         d: i64,
     ) -> Result<(), EncodeError> {
-        enc.encode_adaptive(usize::from(d != 0), &mut self.zero[ctx])?;
+        enc.encode_bit(d != 0, &mut self.zero[ctx]);
         if d != 0 {
             let sign_ctx = (west.signum() + 1) as usize;
-            enc.encode_adaptive(usize::from(d < 0), &mut self.sign[ctx][sign_ctx])?;
+            enc.encode_bit(d < 0, &mut self.sign[ctx][sign_ctx]);
             self.magnitude[ctx].put(enc, d.unsigned_abs())?;
         }
         Ok(())
@@ -157,11 +155,11 @@ impl Models {
         ctx: usize,
         west: i64,
     ) -> Result<i64, DecodeError> {
-        if dec.decode_adaptive(&mut self.zero[ctx])? == 0 {
+        if !dec.decode_bit(&mut self.zero[ctx])? {
             return Ok(0);
         }
         let sign_ctx = (west.signum() + 1) as usize;
-        let negative = dec.decode_adaptive(&mut self.sign[ctx][sign_ctx])? == 1;
+        let negative = dec.decode_bit(&mut self.sign[ctx][sign_ctx])?;
         let a = self.magnitude[ctx].get(dec)?;
         // At most MAX_BITS < 63 bits: fits an i64 either way.
         let a = a as i64;

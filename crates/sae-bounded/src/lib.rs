@@ -136,8 +136,12 @@ impl Grid {
     fn level(self, base: f32, x: f32) -> i64 {
         match self {
             Self::Values { step } => {
-                let k = ((f64::from(x) - f64::from(base)) / f64::from(step)).round();
-                k.clamp(-(MAX_LEVEL as f64), MAX_LEVEL as f64) as i64
+                // Nearest, ties to even, by the 2^52 + 2^51 trick: exact within
+                // ±2^51, where the clamp keeps it (an overflow to ±∞ included).
+                const MAGIC: f64 = 6_755_399_441_055_744.0;
+                let k = ((f64::from(x) - f64::from(base)) / f64::from(step))
+                    .clamp(-(MAX_LEVEL as f64), MAX_LEVEL as f64);
+                ((k + MAGIC) - MAGIC) as i64
             }
             Self::Patterns { half } => {
                 let q = 2 * i64::from(half) + 1;
@@ -236,7 +240,7 @@ fn l2_grid(record: &[f32], base: Option<&[f32]>, bound: ErrorBound) -> Grid {
     // The record's error on a grid, as `ErrorBound::measure` sums it, without
     // building the quantised record (values the grid misses are stored exactly).
     let norm2: f64 = record.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-    let meets = |step: f32| {
+    let error = |step: f32| {
         let grid = Grid::Values { step };
         let mut diff = 0.0f64;
         for (i, &x) in record.iter().enumerate() {
@@ -248,59 +252,80 @@ fn l2_grid(record: &[f32], base: Option<&[f32]>, bound: ErrorBound) -> Grid {
             }
         }
         match (diff, norm2) {
-            (0.0, _) => true,
-            (_, 0.0) => false,
-            _ => (diff / norm2).sqrt() <= bound.tolerance(),
+            (0.0, _) => 0.0,
+            (_, 0.0) => f64::INFINITY,
+            _ => (diff / norm2).sqrt(),
         }
     };
-    if meets(f32::MAX) {
+    let tolerance = bound.tolerance();
+    if error(f32::MAX) <= tolerance {
         return Grid::Values { step: f32::MAX };
     }
     let norm = norm2.sqrt();
     // A uniform error of step²/12 on every value is exactly the bound.
-    let guess = (bound.tolerance() * norm * (12.0 / record.len() as f64).sqrt()) as f32;
+    let guess = (tolerance * norm * (12.0 / record.len() as f64).sqrt()) as f32;
     if !guess.is_normal() {
         return LOSSLESS;
     }
-    // Bracket: `good` meets the bound, `bad` does not.
-    let (mut good, mut bad) = (None, None);
+    // Bracket: `good` meets the bound, `bad` does not; the error grows about
+    // as the step, so each try scales the step by how far off the last was.
+    // (step, error) pairs.
+    let (mut good, mut bad) = (None::<(f32, f64)>, None::<(f32, f64)>);
     let mut step = guess;
     for _ in 0..64 {
-        if meets(step) {
-            good = Some(step);
+        let e = error(step);
+        let factor = if e > 0.0 {
+            (tolerance / e).clamp(0.25, 4.0)
+        } else {
+            4.0
+        };
+        if e <= tolerance {
+            good = Some((step, e));
             if bad.is_some() {
                 break;
             }
-            step *= 2.0;
+            step *= (factor * 1.02) as f32;
             if !step.is_finite() {
                 break;
             }
         } else {
-            bad = Some(step);
+            bad = Some((step, e));
             if good.is_some() {
                 break;
             }
-            step *= 0.5;
+            step *= (factor * 0.98) as f32;
             if !step.is_normal() {
                 break;
             }
         }
     }
     let (Some(mut good), Some(mut bad)) = (good, bad) else {
-        return good.map_or(LOSSLESS, |step| Grid::Values { step });
+        return good.map_or(LOSSLESS, |(step, _)| Grid::Values { step });
     };
-    // Geometric bisection to within 0.5% of the largest step that meets it.
-    while bad / good > 1.005 {
-        let mid = (f64::from(good) * f64::from(bad)).sqrt() as f32;
-        if mid <= good || mid >= bad {
+    // Interpolated bisection in log–log space, kept inside the bracket, to
+    // within 0.5% of the largest step that meets the bound.
+    for _ in 0..40 {
+        if bad.0 / good.0 <= 1.005 {
             break;
         }
-        if meets(mid) {
-            good = mid;
+        let (lg, lb) = (f64::from(good.0).ln(), f64::from(bad.0).ln());
+        let t = if good.1 > 0.0 && bad.1.is_finite() {
+            ((tolerance.ln() - good.1.ln()) / (bad.1.ln() - good.1.ln())).clamp(0.1, 0.9)
         } else {
-            bad = mid;
+            0.5
+        };
+        let mid = (lg + t * (lb - lg)).exp() as f32;
+        if mid <= good.0 || mid >= bad.0 {
+            break;
+        }
+        let e = error(mid);
+        if e <= tolerance {
+            good = (mid, e);
+        } else {
+            bad = (mid, e);
         }
     }
+    let good = good.0;
     Grid::Values { step: good }
 }
 

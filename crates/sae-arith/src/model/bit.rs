@@ -64,6 +64,11 @@ impl AdaptiveBit {
         }
     }
 
+    /// The frequency of a one, out of `2^PRECISION`.
+    pub fn ones(&self) -> u16 {
+        self.ones
+    }
+
     /// The current probability of a one.
     pub fn probability_of_one(&self) -> f64 {
         f64::from(self.ones) / f64::from(1u32 << Self::PRECISION)
@@ -123,6 +128,45 @@ mod tests {
         let before = m;
         m.update(2);
         assert_eq!(m.ones, before.ones);
+    }
+
+    #[test]
+    fn the_bit_paths_write_and_read_what_the_generic_ones_do() {
+        let bits: Vec<bool> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) % 9 == 0 || i % 97 < 3)
+            .collect();
+        let (mut generic, mut fast) = (RangeEncoder::new(), RangeEncoder::new());
+        let (mut a, mut b) = ([AdaptiveBit::new(); 3], [AdaptiveBit::new(); 3]);
+        for (i, &bit) in bits.iter().enumerate() {
+            generic.encode_adaptive(usize::from(bit), &mut a[i % 3]).unwrap();
+            fast.encode_bit(bit, &mut b[i % 3]);
+        }
+        let bytes = generic.finish();
+        assert_eq!(fast.finish(), bytes);
+        let (mut generic, mut fast) = (
+            RangeDecoder::new(&bytes).unwrap(),
+            RangeDecoder::new(&bytes).unwrap(),
+        );
+        let (mut a, mut b) = ([AdaptiveBit::new(); 3], [AdaptiveBit::new(); 3]);
+        for (i, &bit) in bits.iter().enumerate() {
+            assert_eq!(generic.decode_adaptive(&mut a[i % 3]).unwrap(), usize::from(bit));
+            assert_eq!(fast.decode_bit(&mut b[i % 3]).unwrap(), bit);
+        }
+        assert_eq!(fast.finish().unwrap(), bytes.len());
+        // On bytes no encoder wrote, both fail or both agree.
+        let junk = [0xffu8; 16];
+        let (mut generic, mut fast) = (
+            RangeDecoder::new(&junk).unwrap(),
+            RangeDecoder::new(&junk).unwrap(),
+        );
+        let (mut a, mut b) = (AdaptiveBit::new(), AdaptiveBit::new());
+        for _ in 0..64 {
+            match (generic.decode_adaptive(&mut a), fast.decode_bit(&mut b)) {
+                (Ok(x), Ok(y)) => assert_eq!(x, usize::from(y)),
+                (Err(_), Err(_)) => break,
+                other => panic!("the paths disagree: {other:?}"),
+            }
+        }
     }
 
     proptest! {
