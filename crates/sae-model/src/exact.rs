@@ -19,8 +19,8 @@
 
 use rayon::prelude::*;
 
-use crate::network::Autoencoder;
-use crate::{Architecture, ModelError, Result, SparseCode};
+use crate::network::{Autoencoder, check_codes};
+use crate::{Architecture, Result, SparseCode};
 
 /// Records decoded together, sharing each row of `W₂` while it is in cache.
 const BLOCK: usize = 32;
@@ -75,27 +75,6 @@ impl ExactDecoder {
         self.arch
     }
 
-    fn check(&self, code: &SparseCode, b: usize) -> Result<()> {
-        if code.indices.len() != code.values.len() {
-            return Err(ModelError::Shape {
-                reason: format!(
-                    "code {b} has {} indices but {} values",
-                    code.indices.len(),
-                    code.values.len()
-                ),
-            });
-        }
-        if let Some(&i) = code.indices.iter().find(|&&i| i as usize >= self.arch.latent) {
-            return Err(ModelError::Shape {
-                reason: format!(
-                    "code {b} has index {i} beyond the latent size {}",
-                    self.arch.latent
-                ),
-            });
-        }
-        Ok(())
-    }
-
     /// The hidden layer of one code, by the definition.
     fn hidden(&self, code: &SparseCode, h: &mut [f32]) {
         let m = self.arch.hidden;
@@ -114,9 +93,7 @@ impl ExactDecoder {
 
     /// Decodes codes into row-major records; threads share the blocks.
     pub fn decode(&self, codes: &[SparseCode]) -> Result<Vec<f32>> {
-        for (b, code) in codes.iter().enumerate() {
-            self.check(code, b)?;
-        }
+        check_codes(codes, self.arch.latent)?;
         let (n, m) = (self.arch.input, self.arch.hidden);
         let mut out = vec![0.0f32; codes.len() * n];
         out.par_chunks_mut(BLOCK * n)
@@ -149,7 +126,7 @@ impl ExactDecoder {
     /// The definition as plain scalar loops, one value at a time: what
     /// [`decode`](Self::decode) must equal bit for bit.
     pub fn decode_reference(&self, code: &SparseCode) -> Result<Vec<f32>> {
-        self.check(code, 0)?;
+        check_codes(std::slice::from_ref(code), self.arch.latent)?;
         let (n, m) = (self.arch.input, self.arch.hidden);
         let mut h = vec![0.0f32; m];
         for (j, hj) in h.iter_mut().enumerate() {

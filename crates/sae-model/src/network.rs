@@ -446,24 +446,7 @@ impl Autoencoder {
 
     /// Checks that every code has as many values as indices, all within the latent.
     pub(crate) fn check_codes(&self, codes: &[SparseCode]) -> Result<()> {
-        let l = self.arch.latent;
-        for (b, code) in codes.iter().enumerate() {
-            if code.indices.len() != code.values.len() {
-                return Err(ModelError::Shape {
-                    reason: format!(
-                        "code {b} has {} indices but {} values",
-                        code.indices.len(),
-                        code.values.len()
-                    ),
-                });
-            }
-            if let Some(&i) = code.indices.iter().find(|&&i| i as usize >= l) {
-                return Err(ModelError::Shape {
-                    reason: format!("code {b} has index {i} beyond the latent size {l}"),
-                });
-            }
-        }
-        Ok(())
+        check_codes(codes, self.arch.latent)
     }
 
     /// Decodes up to `block_rows` codes into a tensor of at least [`MIN_BLOCK_ROWS`] rows.
@@ -626,4 +609,25 @@ impl Autoencoder {
         let (stats, _) = self.step(x, 0.0, selector, false)?;
         Ok((stats.recon, stats.penalty))
     }
+}
+
+/// Checks that every code has as many values as indices, all below `l`.
+pub(crate) fn check_codes(codes: &[SparseCode], l: usize) -> Result<()> {
+    for (b, code) in codes.iter().enumerate() {
+        if code.indices.len() != code.values.len() {
+            return Err(ModelError::Shape {
+                reason: format!(
+                    "code {b} has {} indices but {} values",
+                    code.indices.len(),
+                    code.values.len()
+                ),
+            });
+        }
+        if let Some(&i) = code.indices.iter().find(|&&i| i as usize >= l) {
+            return Err(ModelError::Shape {
+                reason: format!("code {b} has index {i} beyond the latent size {l}"),
+            });
+        }
+    }
+    Ok(())
 }
