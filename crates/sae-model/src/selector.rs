@@ -77,9 +77,14 @@ pub trait SparseSelector: std::fmt::Debug + Send + Sync {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Identity;
 
+impl Identity {
+    /// Its stored name.
+    pub const NAME: &'static str = "z";
+}
+
 impl SparseSelector for Identity {
     fn name(&self) -> String {
-        "z".into()
+        Self::NAME.into()
     }
 
     fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor> {
@@ -105,9 +110,16 @@ impl SparseSelector for Identity {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ForwardDifference;
 
+impl ForwardDifference {
+    /// Its stored name.
+    pub const NAME: &'static str = "grad_z";
+    /// The short spelling the command line also accepts.
+    pub const ALIAS: &'static str = "grad";
+}
+
 impl SparseSelector for ForwardDifference {
     fn name(&self) -> String {
-        "grad_z".into()
+        Self::NAME.into()
     }
 
     fn apply(&self, z: &Tensor) -> candle_core::Result<Tensor> {
@@ -189,8 +201,8 @@ impl Selector {
 impl std::fmt::Display for Selector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Identity => "z",
-            Self::ForwardDifference => "grad_z",
+            Self::Identity => Identity::NAME,
+            Self::ForwardDifference => ForwardDifference::NAME,
         })
     }
 }
@@ -200,9 +212,13 @@ impl std::str::FromStr for Selector {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "z" => Ok(Self::Identity),
-            "grad" | "grad_z" => Ok(Self::ForwardDifference),
-            other => Err(format!("unknown selector `{other}` (z, grad)")),
+            Identity::NAME => Ok(Self::Identity),
+            ForwardDifference::NAME | ForwardDifference::ALIAS => Ok(Self::ForwardDifference),
+            other => Err(format!(
+                "unknown selector `{other}` ({}, {})",
+                Identity::NAME,
+                ForwardDifference::ALIAS
+            )),
         }
     }
 }

@@ -82,12 +82,15 @@ pub enum IndexCoding {
 }
 
 impl IndexCoding {
-    /// The reference model: σ² = 1000, c₀ = 1e-3, 24-bit precision.
+    /// The reference model: `sae-arith`'s reference Gaussian
+    /// ([`QuantizedGaussian::reference`](sae_arith::QuantizedGaussian::reference):
+    /// σ² = 1000, c₀ = 1e-3, 24-bit precision).
     pub fn reference() -> Self {
+        use sae_arith::QuantizedGaussian as G;
         Self::Gaussian {
-            sigma2: 1000.0,
-            floor: 1e-3,
-            precision: 24,
+            sigma2: G::DEFAULT_SIGMA2,
+            floor: G::DEFAULT_FLOOR,
+            precision: G::DEFAULT_PRECISION as u8,
         }
     }
 
