@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sae_container::Transform;
+use crate::transform::Transforms;
 use sae_model::{DecoderTuning, InputView, LambdaControl, LrSchedule, Refinement, Selector, TrainConfig};
 
 use crate::codec::CodecConfig;
@@ -79,7 +79,7 @@ impl Preset {
                     lambda: LambdaControl::Fixed(3e-3),
                     ..TrainConfig::default()
                 },
-                transforms: vec![Transform::PerRecordScale],
+                transforms: Transforms::named("l2"),
                 values: ValueFormat::Quantized {
                     relative_step: ValueFormat::DEFAULT_RELATIVE_STEP,
                 },
@@ -90,7 +90,7 @@ impl Preset {
                 encoder_view: InputView::Linear,
             },
             Self::SasLog => CodecConfig {
-                transforms: vec![Transform::Log10 { floor: 1e-6 }, Transform::PerRecordScale],
+                transforms: Transforms::named("log10"),
                 ..Self::Sas.config()
             },
         }

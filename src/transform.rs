@@ -35,6 +35,11 @@ impl Transforms {
     /// The named chains: `none`, `l2`, `log10`.
     pub const PRESETS: [&'static str; 3] = ["none", "l2", "log10"];
 
+    /// The steps of a preset chain known to exist (a name from [`PRESETS`](Self::PRESETS)).
+    pub(crate) fn named(name: &str) -> Vec<Transform> {
+        Self::preset(name).expect("a chain of Transforms::PRESETS").0
+    }
+
     /// The chain a preset name stands for.
     pub fn preset(name: &str) -> Option<Self> {
         Some(Self(match name {
