@@ -127,17 +127,16 @@ impl Choice<'_> {
 /// A record carries at most one bounded-coder extra (tag 2 or 4), only in a
 /// file with an error bound; with tag 4 its latent is empty.
 fn check_choice(extras: &[Extra], bounded_file: bool, nnz: usize) -> Result<(), &'static str> {
-    let tags: Vec<u16> = extras
+    let mut tags = extras
         .iter()
         .map(|e| e.tag)
-        .filter(|&t| t == Extra::RESIDUAL || t == Extra::BOUNDED)
-        .collect();
-    match tags.as_slice() {
-        [] => Ok(()),
-        [_] if !bounded_file => Err("a bounded-coder extra in a file without an error bound"),
-        [Extra::BOUNDED] if nnz > 0 => Err("a directly coded record must have an empty latent"),
-        [_] => Ok(()),
-        _ => Err("a record carries at most one bounded-coder extra"),
+        .filter(|&t| t == Extra::RESIDUAL || t == Extra::BOUNDED);
+    match (tags.next(), tags.next()) {
+        (None, _) => Ok(()),
+        (Some(_), Some(_)) => Err("a record carries at most one bounded-coder extra"),
+        (Some(_), None) if !bounded_file => Err("a bounded-coder extra in a file without an error bound"),
+        (Some(Extra::BOUNDED), None) if nnz > 0 => Err("a directly coded record must have an empty latent"),
+        (Some(_), None) => Ok(()),
     }
 }
 
