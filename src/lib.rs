@@ -30,7 +30,6 @@ mod coding;
 mod device;
 mod error;
 pub mod guaranteed;
-mod legacy;
 pub mod memory;
 mod metrics;
 mod preset;
