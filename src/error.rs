@@ -8,7 +8,7 @@ use thiserror::Error;
 ///
 /// Data that does not fit (a wrong length, a NaN) is reported by the model
 /// layer, the one place that defines those errors:
-/// `CodecError::Model(ModelError::Shape { .. })` and
+/// `CodecError::Model(ModelError::NotWholeRecords { .. })`, `NoRecords`, `Shape` and
 /// `CodecError::Model(ModelError::NonFinite { .. })`.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -44,11 +44,8 @@ pub enum CodecError {
         reason: String,
     },
     /// A model file is not a codec this version can load (the file's fault).
-    #[error("model file: {reason}")]
-    ModelFile {
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error("model file: {0}")]
+    ModelFile(#[from] ModelFileError),
     /// A container made with this codec's model disagrees with it on how
     /// records are shaped or transformed (the container's fault: it was altered).
     #[error("the container's {field} is {file}, this codec's is {model}")]
@@ -69,20 +66,20 @@ pub enum CodecError {
     },
     /// A record cannot be compressed so that it decodes to finite values in
     /// f32 (the input's fault: its values are too large).
-    #[error("record {record} cannot be compressed: {reason}")]
+    #[error("record {record} cannot be compressed: {cause}")]
     Overflow {
         /// The record's position in the input.
         record: u64,
         /// What overflows.
-        reason: String,
+        cause: Overflow,
     },
     /// A container record cannot be turned back into data (the container's fault).
-    #[error("record {index}: {reason}")]
+    #[error("record {index}: {defect}")]
     CorruptRecord {
         /// The record's position in the container.
         index: u64,
         /// What is wrong with it.
-        reason: String,
+        defect: RecordDefect,
     },
     /// A container ends before its footer: its writer did not finish, or the
     /// file was cut (the file's fault). [`Codec::decompress_partial`](crate::Codec::decompress_partial)
@@ -115,6 +112,143 @@ pub enum CodecError {
     /// Reading or writing a file failed.
     #[error("I/O error: {0}")]
     Io(std::io::Error),
+}
+
+/// What overflows in a record that cannot be compressed
+/// ([`CodecError::Overflow`]).
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// A value is not finite after the codec's transforms.
+    #[error("its value {position} is not finite after the transforms")]
+    Transformed {
+        /// The value's position in the record.
+        position: usize,
+    },
+    /// The record's L2 norm, its per-record scale, is not finite.
+    #[error("its L2 norm {norm:e} is not finite")]
+    Norm {
+        /// The norm.
+        norm: f64,
+    },
+    /// Its reconstruction under the model is not finite, so the file could
+    /// not be read back.
+    #[error(
+        "its reconstruction under this model is not finite, so the file could not be read back \
+         (are the model's weights sound?)"
+    )]
+    Reconstruction,
+}
+
+/// What is wrong with a container record ([`CodecError::CorruptRecord`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum RecordDefect {
+    /// The transforms need a per-record scale the record does not carry.
+    #[error("the transforms need a per-record scale the record does not carry")]
+    MissingScale,
+    /// Its direct (guaranteed-mode) coding does not decode.
+    #[error("its direct coding: {0}")]
+    Direct(sae_bounded::DecodeError),
+    /// Its guaranteed-mode correction does not decode.
+    #[error("its correction: {0}")]
+    Correction(sae_bounded::DecodeError),
+}
+
+/// Why a model file is not a codec this version can load
+/// ([`CodecError::ModelFile`]; `docs/model-file.md`).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelFileError {
+    /// A metadata entry the settings need is absent.
+    #[error("metadata lacks `{key}`")]
+    MissingKey {
+        /// The key ([`keys`](crate::keys)).
+        key: &'static str,
+    },
+    /// An entry that holds bytes is not lowercase hex.
+    #[error("`{key}` is not hex")]
+    NotHex {
+        /// The key.
+        key: &'static str,
+    },
+    /// An entry that holds a number does not parse as one.
+    #[error("`{key}` is not a number")]
+    NotANumber {
+        /// The key.
+        key: &'static str,
+    },
+    /// The header template does not parse as a container header block.
+    #[error("`{key}` is not a valid header block: {0}", key = crate::keys::HEADER)]
+    Header(sae_container::ContainerError),
+    /// The header template parses but cannot code records.
+    #[error("`{key}` cannot code records: {0}", key = crate::keys::HEADER)]
+    Unwritable(sae_container::ContainerError),
+    /// The settings are of a version newer than this release's.
+    #[error("settings version {found} is newer than this release's ({supported})")]
+    NewerVersion {
+        /// The file's version.
+        found: u32,
+        /// The version this release writes.
+        supported: u32,
+    },
+    /// The settings claim a version no release wrote.
+    #[error(
+        "settings version {found} was never written (this release reads version {supported}, \
+         and release 1.0's files, which have no version)"
+    )]
+    UnknownVersion {
+        /// The file's version.
+        found: u32,
+        /// The version this release writes.
+        supported: u32,
+    },
+    /// The settings version is not a version number.
+    #[error("settings version `{text}` is not a version number")]
+    NotAVersion {
+        /// What the file says.
+        text: String,
+    },
+    /// The metadata holds no codec settings at all.
+    #[error("no codec settings in its metadata (not saved by Codec::save)")]
+    NoSettings,
+    /// Release 1.0's JSON settings do not parse.
+    #[error("settings (version 1): {message}")]
+    LegacySettings {
+        /// The JSON parser's message.
+        message: String,
+    },
+    /// The selector's name is not one this release knows.
+    #[error("{message}")]
+    Selector {
+        /// What the selector parser says (it lists the known names).
+        message: String,
+    },
+    /// The record shape does not match the network's input length.
+    #[error("record shape {shape:?} does not match the network's input of {input}")]
+    RecordShape {
+        /// The settings' record shape.
+        shape: Vec<u64>,
+        /// The network's input length.
+        input: usize,
+    },
+    /// The latent length does not match the network's.
+    #[error("latent length {found} does not match the network's {network}")]
+    LatentLength {
+        /// The settings' latent length.
+        found: u32,
+        /// The network's.
+        network: usize,
+    },
+    /// The threshold is negative or not finite.
+    #[error("threshold {threshold} is not finite and non-negative")]
+    Threshold {
+        /// The settings' threshold.
+        threshold: f32,
+    },
+    /// The weights are not the ones the settings' fingerprint names.
+    #[error("the weights do not match the fingerprint in the settings")]
+    Fingerprint,
 }
 
 impl CodecError {

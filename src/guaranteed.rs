@@ -20,7 +20,7 @@ use sae_container::{Choice, ContainerWriter, Extra, Record, SparseLatent, Transf
 use sae_model::{ExactDecoder, SparseCode};
 
 use crate::codec::{BATCH, Codec};
-use crate::error::{CodecError, Result};
+use crate::error::{CodecError, RecordDefect, Result};
 use crate::{ErrorBound, transform};
 
 /// How many records took each coding ([`Codec::compress_bounded_to`]).
@@ -258,7 +258,7 @@ impl Codec {
             if needs_scale && scale.is_none() {
                 return Err(CodecError::CorruptRecord {
                     index: first + i as u64,
-                    reason: "the transforms need a per-record scale the record does not carry".into(),
+                    defect: RecordDefect::MissingScale,
                 });
             }
             slot.push(Some(codes.len()));
@@ -278,15 +278,15 @@ impl Codec {
             .enumerate()
             .try_for_each(|(i, ((out, record), base))| {
                 let index = first + i as u64;
-                let corrupt = |reason: String| CodecError::CorruptRecord { index, reason };
+                let corrupt = |defect| CodecError::CorruptRecord { index, defect };
                 match record.choice() {
                     Choice::Bounded(bytes) => sae_bounded::decode(bytes, cols, None, out)
-                        .map_err(|e| corrupt(format!("its direct coding: {e}"))),
+                        .map_err(|e| corrupt(RecordDefect::Direct(e))),
                     choice => {
                         let base = base.ok_or(CodecError::NonFiniteOutput { record: index })?;
                         match choice {
                             Choice::Residual(bytes) => sae_bounded::decode(bytes, cols, Some(base), out)
-                                .map_err(|e| corrupt(format!("its correction: {e}"))),
+                                .map_err(|e| corrupt(RecordDefect::Correction(e))),
                             _ => {
                                 out.copy_from_slice(base);
                                 Ok(())

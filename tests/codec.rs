@@ -111,7 +111,11 @@ fn save_load_and_refuse_foreign_or_damaged_containers() {
     ));
     assert!(matches!(
         codec.compress(&train[..100]),
-        Err(CodecError::Model(ModelError::Shape { .. }))
+        Err(CodecError::Model(ModelError::NotWholeRecords { values: 100, .. }))
+    ));
+    assert!(matches!(
+        codec.compress(&[]),
+        Err(CodecError::Model(ModelError::NoRecords))
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }

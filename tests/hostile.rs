@@ -346,7 +346,10 @@ fn decoded_images_are_never_non_finite() {
     // could not read back.
     assert!(matches!(
         codec.compress(&images()),
-        Err(CodecError::Overflow { record: 0, .. })
+        Err(CodecError::Overflow {
+            record: 0,
+            cause: sae_codec::Overflow::Reconstruction
+        })
     ));
     // A container written by the sound model, its fingerprint forged to the
     // edited one's, read with the edited one.

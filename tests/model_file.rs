@@ -37,7 +37,10 @@ fn bad_settings_are_model_file_errors() {
     let refused = |edit: &dyn Fn(&mut HashMap<String, String>), needle: &str| {
         rewrite(&good, &bad, edit);
         match Codec::load(&bad) {
-            Err(CodecError::ModelFile { reason }) => assert!(reason.contains(needle), "{reason}"),
+            Err(CodecError::ModelFile(problem)) => {
+                let text = problem.to_string();
+                assert!(text.contains(needle), "{text}")
+            }
             other => panic!("{needle}: {other:?}"),
         }
     };
@@ -218,4 +221,54 @@ fn altered_model_files_load_or_fail_cleanly() {
         }
     }
     assert!(loaded > 0 && refused > 0, "{loaded} loaded, {refused} refused");
+}
+
+/// The causes are typed: a caller can tell which entry is wrong without
+/// reading the message.
+#[test]
+fn model_file_errors_name_the_entry_and_the_version() {
+    use sae_codec::ModelFileError;
+
+    let dir = std::env::temp_dir().join(format!("sae-model-file-typed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.safetensors");
+    Codec::load(fixture("per-unit.safetensors"))
+        .unwrap()
+        .save(&good)
+        .unwrap();
+    let bad = dir.join("bad.safetensors");
+    let problem = |edit: &dyn Fn(&mut HashMap<String, String>)| {
+        rewrite(&good, &bad, edit);
+        match Codec::load(&bad) {
+            Err(CodecError::ModelFile(problem)) => problem,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(matches!(
+        problem(&|m| drop(m.remove(keys::THRESHOLD))),
+        ModelFileError::MissingKey { key } if key == keys::THRESHOLD
+    ));
+    assert!(matches!(
+        problem(&|m| drop(m.insert(keys::VERSION.into(), "3".into()))),
+        ModelFileError::NewerVersion {
+            found: 3,
+            supported: 2
+        }
+    ));
+    assert!(matches!(
+        problem(&|m| drop(m.insert(keys::VERSION.into(), "1".into()))),
+        ModelFileError::UnknownVersion {
+            found: 1,
+            supported: 2
+        }
+    ));
+    assert!(matches!(
+        problem(&|m| drop(m.insert(keys::THRESHOLD.into(), "-1".into()))),
+        ModelFileError::Threshold { threshold } if threshold == -1.0
+    ));
+    assert!(matches!(
+        problem(&|m| drop(m.insert(keys::THRESHOLD.into(), "x".into()))),
+        ModelFileError::NotANumber { key } if key == keys::THRESHOLD
+    ));
+    std::fs::remove_dir_all(&dir).ok();
 }

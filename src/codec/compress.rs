@@ -7,7 +7,7 @@ use sae_model::{Refinement, SparseCode};
 
 use super::{BATCH, Codec, check_data};
 use crate::coding;
-use crate::error::{CodecError, Result};
+use crate::error::{CodecError, Overflow, Result};
 use crate::transform;
 
 impl Codec {
@@ -89,9 +89,7 @@ impl Codec {
             if !finite {
                 return Err(CodecError::Overflow {
                     record: index,
-                    reason: "its reconstruction under this model is not finite, so the file could not be \
-                             read back (are the model's weights sound?)"
-                        .into(),
+                    cause: Overflow::Reconstruction,
                 });
             }
         }
@@ -121,19 +119,14 @@ impl Codec {
 /// (the container stores it as an f64): whether the record comes back
 /// finite is checked on its reconstruction (`Codec::check_readable`).
 fn check_encodable(index: u64, transformed: &[f32], scale: Option<f64>) -> Result<()> {
-    let overflow = |reason: String| CodecError::Overflow {
-        record: index,
-        reason,
-    };
+    let overflow = |cause| Err(CodecError::Overflow { record: index, cause });
     if let Some(position) = transformed.iter().position(|v| !v.is_finite()) {
-        return Err(overflow(format!(
-            "its value {position} is not finite after the transforms"
-        )));
+        return overflow(Overflow::Transformed { position });
     }
-    if let Some(s) = scale
-        && !s.is_finite()
+    if let Some(norm) = scale
+        && !norm.is_finite()
     {
-        return Err(overflow(format!("its L2 norm {s:e} is not finite")));
+        return overflow(Overflow::Norm { norm });
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 use sae_container::{ElementType, Header, IndexCoding, Transform, ValueCoding, ValueModel};
 use serde::Deserialize;
 
-use crate::error::{CodecError, Result};
+use crate::error::{ModelFileError, Result};
 
 #[derive(Deserialize)]
 struct SettingsV1 {
@@ -39,8 +39,8 @@ enum ValueV1 {
 /// The header template and threshold of version-1 settings, for a network
 /// with latent length `latent_len`.
 pub(crate) fn read_v1(json: &str, latent_len: u32) -> Result<(Header, f32)> {
-    let v1: SettingsV1 = serde_json::from_str(json).map_err(|e| CodecError::ModelFile {
-        reason: format!("settings (version 1): {e}"),
+    let v1: SettingsV1 = serde_json::from_str(json).map_err(|e| ModelFileError::LegacySettings {
+        message: e.to_string(),
     })?;
     let mut header = Header::new(v1.record_shape, ElementType::F32, latent_len);
     // Per-unit frequencies, when present, replaced the gap table.

@@ -221,15 +221,11 @@ fn record_len(shape: &[usize]) -> Result<usize> {
     }
 }
 
+/// The one check of the facade's input: a whole, nonzero number of finite
+/// records of `n` values ([`sae_model::whole_records`]).
 pub(crate) fn check_data(data: &[f32], n: usize) -> Result<()> {
-    if data.is_empty() || !data.len().is_multiple_of(n) {
-        return Err(CodecError::shape(format!(
-            "{} values are not a whole, nonzero number of records of {n}",
-            data.len()
-        )));
+    match sae_model::whole_records(data, n)? {
+        0 => Err(sae_model::ModelError::NoRecords.into()),
+        _ => Ok(()),
     }
-    if let Some(position) = data.iter().position(|v| !v.is_finite()) {
-        return Err(sae_model::ModelError::NonFinite { position }.into());
-    }
-    Ok(())
 }

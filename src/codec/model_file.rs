@@ -8,7 +8,7 @@ use sae_model::{Autoencoder, ModelInfo, Selector, hex, unhex};
 
 use super::{Codec, record_len};
 use crate::device::ComputeDevice;
-use crate::error::{CodecError, Result};
+use crate::error::{ModelFileError, Result};
 
 /// Metadata keys of a model file (`docs/model-file.md`).
 pub mod keys {
@@ -54,50 +54,39 @@ impl Codec {
     /// on `device`; every check of [`load_on`](Self::load_on).
     pub fn from_safetensors(bytes: &[u8], device: ComputeDevice) -> Result<Self> {
         let (model, info) = Autoencoder::from_safetensors(bytes, &device.open()?)?;
-        let bad = |reason: String| CodecError::ModelFile { reason };
-        let selector: Selector = info.selector.parse().map_err(bad)?;
+        let selector: Selector = info
+            .selector
+            .parse()
+            .map_err(|message| ModelFileError::Selector { message })?;
         let latent_len = model.architecture().latent as u32;
         let (header, threshold) = match info.extra.get(keys::VERSION).map(String::as_str) {
             Some(text) if text == SETTINGS_VERSION.to_string() => {
-                let get = |key: &str| {
-                    info.extra
-                        .get(key)
-                        .ok_or_else(|| bad(format!("metadata lacks `{key}`")))
-                };
-                let bytes =
-                    unhex(get(keys::HEADER)?).ok_or_else(|| bad(format!("`{}` is not hex", keys::HEADER)))?;
-                let header = Header::from_bytes(&bytes)
-                    .map_err(|e| bad(format!("`{}` is not a valid header block: {e}", keys::HEADER)))?;
+                let get = |key: &'static str| info.extra.get(key).ok_or(ModelFileError::MissingKey { key });
+                let bytes = unhex(get(keys::HEADER)?).ok_or(ModelFileError::NotHex { key: keys::HEADER })?;
+                let header = Header::from_bytes(&bytes).map_err(ModelFileError::Header)?;
                 let threshold: f32 = get(keys::THRESHOLD)?
                     .parse()
-                    .map_err(|_| bad(format!("`{}` is not a number", keys::THRESHOLD)))?;
+                    .map_err(|_| ModelFileError::NotANumber { key: keys::THRESHOLD })?;
                 (header, threshold)
             }
-            Some(other) => {
-                return Err(bad(match other.parse::<u32>() {
-                    Ok(v) if v > SETTINGS_VERSION => {
-                        format!("settings version {v} is newer than this release's ({SETTINGS_VERSION})")
-                    }
-                    Ok(v) => format!(
-                        "settings version {v} was never written (this release reads version {SETTINGS_VERSION}, \
-                         and release 1.0's files, which have no version)"
-                    ),
-                    Err(_) => format!("settings version `{other}` is not a version number"),
-                }));
+            Some(text) => {
+                let supported = SETTINGS_VERSION;
+                return Err(match text.parse::<u32>() {
+                    Ok(found) if found > supported => ModelFileError::NewerVersion { found, supported },
+                    Ok(found) => ModelFileError::UnknownVersion { found, supported },
+                    Err(_) => ModelFileError::NotAVersion { text: text.into() },
+                }
+                .into());
             }
             None => {
-                let json = info.extra.get(keys::V1).ok_or_else(|| {
-                    bad("no codec settings in its metadata (not saved by Codec::save)".into())
-                })?;
+                let json = info.extra.get(keys::V1).ok_or(ModelFileError::NoSettings)?;
                 super::legacy::read_v1(json, latent_len)?
             }
         };
         check_loaded(&model, &header, threshold)?;
         let codec = Self::assemble(model, info.lambda, header.clone(), selector, threshold)?;
         if header.fingerprint.is_some() && header.fingerprint != codec.header.fingerprint {
-            return Err(bad(
-                "the weights do not match the fingerprint in the settings".into()
-            ));
+            return Err(ModelFileError::Fingerprint.into());
         }
         Ok(codec)
     }
@@ -106,28 +95,33 @@ impl Codec {
 /// Checks that loaded settings fit the loaded network.
 fn check_loaded(model: &Autoencoder, header: &Header, threshold: f32) -> Result<()> {
     let arch = model.architecture();
-    let bad = |reason: String| CodecError::ModelFile { reason };
-    let shape: Vec<usize> = header.record_shape.iter().map(|&d| d as usize).collect();
-    if record_len(&shape).ok() != Some(arch.input) {
-        return Err(bad(format!(
-            "record shape {shape:?} does not match the network's input of {}",
-            arch.input
-        )));
+    if record_len(
+        &header
+            .record_shape
+            .iter()
+            .map(|&d| d as usize)
+            .collect::<Vec<_>>(),
+    )
+    .ok()
+        != Some(arch.input)
+    {
+        return Err(ModelFileError::RecordShape {
+            shape: header.record_shape.clone(),
+            input: arch.input,
+        }
+        .into());
     }
     if header.latent_len as usize != arch.latent {
-        return Err(bad(format!(
-            "latent length {} does not match the network's {}",
-            header.latent_len, arch.latent
-        )));
+        return Err(ModelFileError::LatentLength {
+            found: header.latent_len,
+            network: arch.latent,
+        }
+        .into());
     }
     if !(threshold.is_finite() && threshold >= 0.0) {
-        return Err(bad(format!(
-            "threshold {threshold} is not finite and non-negative"
-        )));
+        return Err(ModelFileError::Threshold { threshold }.into());
     }
     // The template is what compression writes: a model whose template
     // cannot code a record is refused here, for both directions.
-    header
-        .check_writable()
-        .map_err(|e| bad(format!("`{}` cannot code records: {e}", keys::HEADER)))
+    Ok(header.check_writable().map_err(ModelFileError::Unwritable)?)
 }

@@ -8,7 +8,7 @@ use sae_model::{SparseCode, hex};
 
 use super::{BATCH, Codec};
 use crate::ErrorBound;
-use crate::error::{CodecError, Result};
+use crate::error::{CodecError, RecordDefect, Result};
 use crate::transform;
 
 impl Codec {
@@ -157,7 +157,7 @@ impl Codec {
             if needs_scale && scale.is_none() {
                 return Err(CodecError::CorruptRecord {
                     index: first + i as u64,
-                    reason: "the transforms need a per-record scale the record does not carry".into(),
+                    defect: RecordDefect::MissingScale,
                 });
             }
             scales.push(scale);

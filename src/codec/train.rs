@@ -178,15 +178,7 @@ impl SampleSource for Transformed<'_> {
 
 impl Transformed<'_> {
     fn transform(&self, raw: Vec<f32>) -> sae_model::Result<Vec<f32>> {
-        if !raw.len().is_multiple_of(self.n) {
-            return Err(sae_model::ModelError::Shape {
-                reason: format!(
-                    "a source gave {} values, not a whole number of records of {}",
-                    raw.len(),
-                    self.n
-                ),
-            });
-        }
+        sae_model::whole_records(&raw, self.n)?;
         forward_all(self.transforms, &raw, self.n).map_err(|e| sae_model::ModelError::Source {
             reason: format!("a fresh record cannot be transformed: {e}"),
         })

@@ -29,6 +29,18 @@ pub enum ModelError {
         /// What does not match.
         reason: String,
     },
+    /// Input data is not a whole number of records of the network's input
+    /// length (the caller's data: a wrong shape, or a source's partial record).
+    #[error("{values} values are not a whole number of records of {record_len}")]
+    NotWholeRecords {
+        /// Values given.
+        values: usize,
+        /// Values per record.
+        record_len: usize,
+    },
+    /// No record was given where at least one is needed.
+    #[error("no records given")]
+    NoRecords,
     /// Input data contains NaN or infinite values.
     #[error("input holds a non-finite value at position {position}")]
     NonFinite {
@@ -55,6 +67,30 @@ pub enum ModelError {
         /// The loss value.
         loss: f64,
     },
+}
+
+/// The one check of row-major input: `samples` must be a whole number of
+/// records of `record_len` values, every one finite. Returns how many records.
+///
+/// ```
+/// use sae_model::{ModelError, whole_records};
+///
+/// assert_eq!(whole_records(&[1.0; 8], 4)?, 2);
+/// assert!(matches!(whole_records(&[1.0; 7], 4), Err(ModelError::NotWholeRecords { values: 7, record_len: 4 })));
+/// assert!(matches!(whole_records(&[1.0, f32::NAN], 2), Err(ModelError::NonFinite { position: 1 })));
+/// # Ok::<(), ModelError>(())
+/// ```
+pub fn whole_records(samples: &[f32], record_len: usize) -> Result<usize> {
+    if record_len == 0 || !samples.len().is_multiple_of(record_len) {
+        return Err(ModelError::NotWholeRecords {
+            values: samples.len(),
+            record_len,
+        });
+    }
+    if let Some(position) = samples.iter().position(|v| !v.is_finite()) {
+        return Err(ModelError::NonFinite { position });
+    }
+    Ok(samples.len() / record_len)
 }
 
 /// Shorthand for results of this crate.

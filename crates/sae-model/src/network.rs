@@ -5,7 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::arch::Architecture;
-use crate::error::{ModelError, Result};
+use crate::error::{ModelError, Result, whole_records};
 use crate::fused::relu_backward;
 use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
 use crate::selector::SparseSelector;
@@ -369,18 +369,8 @@ impl Autoencoder {
     /// A batch tensor from row-major samples of length `n`, checked.
     pub fn batch_tensor(&self, samples: &[f32]) -> Result<Tensor> {
         let n = self.arch.input;
-        if !samples.len().is_multiple_of(n) {
-            return Err(ModelError::Shape {
-                reason: format!(
-                    "{} values are not a whole number of samples of {n}",
-                    samples.len()
-                ),
-            });
-        }
-        if let Some(position) = samples.iter().position(|v| !v.is_finite()) {
-            return Err(ModelError::NonFinite { position });
-        }
-        Ok(Tensor::from_slice(samples, (samples.len() / n, n), &self.device)?.to_dtype(self.dtype())?)
+        let rows = whole_records(samples, n)?;
+        Ok(Tensor::from_slice(samples, (rows, n), &self.device)?.to_dtype(self.dtype())?)
     }
 
     /// The dense latents `z = e(x)` of a batch `x` of shape `(batch, n)`.

@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{ModelError, Result};
+use crate::error::{ModelError, Result, whole_records};
 use crate::io::ModelInfo;
 use crate::network::Autoencoder;
 use crate::optim::{Adam, AdamConfig};
@@ -335,12 +335,10 @@ impl Trainer {
         &*self.selector
     }
 
-    fn validate(&self, n: usize, samples: usize) -> Result<()> {
+    fn validate(&self, samples: usize) -> Result<()> {
         self.config.validate()?;
         if samples == 0 {
-            return Err(ModelError::Shape {
-                reason: format!("no samples of size {n}"),
-            });
+            return Err(ModelError::NoRecords);
         }
         Ok(())
     }
@@ -379,16 +377,8 @@ impl Trainer {
     ) -> Result<TrainReport> {
         let started = Instant::now();
         let n = model.architecture().input;
-        if !data.len().is_multiple_of(n) {
-            return Err(ModelError::Shape {
-                reason: format!("{} values are not a whole number of samples of {n}", data.len()),
-            });
-        }
-        if let Some(position) = data.iter().position(|v| !v.is_finite()) {
-            return Err(ModelError::NonFinite { position });
-        }
-        let samples = data.len() / n;
-        self.validate(n, samples)?;
+        let samples = whole_records(data, n)?;
+        self.validate(samples)?;
         let c = &self.config;
 
         let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
@@ -442,17 +432,7 @@ impl Trainer {
                     Some(_) => source.take_ready()?,
                     None => source.take_next()?,
                 };
-                if !fresh.len().is_multiple_of(n) {
-                    return Err(ModelError::Shape {
-                        reason: format!(
-                            "a source gave {} values, not a whole number of samples of {n}",
-                            fresh.len()
-                        ),
-                    });
-                }
-                if let Some(position) = fresh.iter().position(|v| !v.is_finite()) {
-                    return Err(ModelError::NonFinite { position });
-                }
+                whole_records(&fresh, n)?;
                 report.fresh_samples += renew_pool(pool.to_mut(), &ring, &mut renew_at, &fresh, n) as u64;
             }
             train_idx.shuffle(&mut rng);

@@ -53,7 +53,7 @@ fn empty_and_invalid_codes() {
     assert!(model.decode_sparse(&[mismatched]).is_err());
     assert!(matches!(
         model.encode_sparse(&[1.0; 5], 0.0),
-        Err(sae_model::ModelError::Shape { .. })
+        Err(sae_model::ModelError::NotWholeRecords { values: 5, .. })
     ));
     assert!(matches!(
         model.encode_sparse(&[1.0, f32::NAN, 0.0, 0.0], 0.0),

@@ -149,7 +149,10 @@ fn bad_inputs_are_typed_errors() {
     let trainer = Trainer::new(config(LambdaControl::Fixed(0.0), 1), Box::new(Identity));
     assert!(matches!(
         trainer.train(&mut model, &[1.0; 7], |_| {}),
-        Err(ModelError::Shape { .. })
+        Err(ModelError::NotWholeRecords {
+            values: 7,
+            record_len: 4
+        })
     ));
     let mut nan = vec![1.0; 8];
     nan[5] = f32::INFINITY;
@@ -197,7 +200,10 @@ fn streaming_renews_the_pool_and_learns_from_fresh_samples() {
     let err = Trainer::new(cfg.clone(), Box::new(Identity))
         .train_streaming(&mut model, &pool, &mut Chunks(vec![vec![0.5; n + 1]]), |_| {})
         .unwrap_err();
-    assert!(matches!(err, ModelError::Shape { .. }), "{err}");
+    assert!(
+        matches!(err, ModelError::NotWholeRecords { values, record_len } if (values, record_len) == (n + 1, n)),
+        "{err}"
+    );
     let mut model = Autoencoder::new(arch, &Device::Cpu, 2).unwrap();
     let err = Trainer::new(cfg, Box::new(Identity))
         .train_streaming(&mut model, &pool, &mut Chunks(vec![vec![f32::NAN; n]]), |_| {})
