@@ -22,38 +22,51 @@ use std::time::Instant;
 
 mod common;
 
-use common::env;
+use common::{env, env_opt};
 use sae_codec::sae_container::ContainerReader;
 use sae_codec::sae_sas::{DatasetConfig, Detector};
-use sae_codec::{
-    Codec, CodecConfig, ComputeDevice, LambdaControl, Metrics, Preset, Refinement, TrainConfig, ValueFormat,
-    radial_profile,
-};
+use sae_codec::{Codec, LambdaControl, Metrics, Overrides, Preset, radial_profile};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The library's recipe for these images; the environment overrides parts of it.
-    let recipe = Preset::Sas.config();
+    // The library's recipe for these images; the environment overrides parts of
+    // it, as one value the library applies and checks.
     let n_train: usize = env("SAE_TRAIN", 6000);
     let n_test: usize = env("SAE_TEST", 500);
-    let epochs: usize = env("SAE_EPOCHS", recipe.train.epochs);
-    let hidden: f64 = env("SAE_HIDDEN", recipe.hidden_ratio);
-    let latent: f64 = env("SAE_LATENT", recipe.latent_ratio);
-    let lambda: f64 = match recipe.train.lambda {
-        LambdaControl::Fixed(lambda) => env("SAE_LAMBDA", lambda),
-        _ => env("SAE_LAMBDA", 0.0),
+    let overrides = Overrides {
+        epochs: env_opt("SAE_EPOCHS"),
+        arch: match (env_opt("SAE_HIDDEN"), env_opt("SAE_LATENT")) {
+            (None, None) => None,
+            (hidden, latent) => {
+                let preset = Preset::Sas.config();
+                Some((
+                    hidden.unwrap_or(preset.hidden_ratio),
+                    latent.unwrap_or(preset.latent_ratio),
+                ))
+            }
+        },
+        lambda: env_opt("SAE_LAMBDA"),
+        learning_rate: env_opt("SAE_LR"),
+        batch: env_opt("SAE_BATCH"),
+        seed: Some(env("SAE_SEED", 1)),
+        device: std::env::var("SAE_DEVICE").ok().map(|t| t.parse()).transpose()?,
+        values: std::env::var("SAE_VALUES").ok().map(|t| t.parse()).transpose()?,
+        refine: env_opt("SAE_REFINE"),
+        ..Overrides::default()
     };
-    let learning_rate: f64 = env("SAE_LR", recipe.train.learning_rate);
-    let batch_size: usize = env("SAE_BATCH", recipe.train.batch_size);
-    let seed: u64 = env("SAE_SEED", 1);
-    let device: ComputeDevice = std::env::var("SAE_DEVICE")
-        .unwrap_or_else(|_| "cpu".into())
-        .parse()?;
-    let values: ValueFormat = match std::env::var("SAE_VALUES") {
-        Ok(text) => text.parse()?,
-        Err(_) => recipe.values,
+    let recipe = Preset::Sas.recipe().apply(&overrides)?;
+    let config = &recipe.config;
+    let seed = config.seed;
+    let (hidden, latent, device, values) = (
+        config.hidden_ratio,
+        config.latent_ratio,
+        config.device,
+        config.values,
+    );
+    let LambdaControl::Fixed(lambda) = config.train.lambda else {
+        return Err("the sas recipe fixes λ".into());
     };
     let out = PathBuf::from(env("SAE_OUT", "target/sas_roundtrip".to_string()));
     std::fs::create_dir_all(&out)?;
@@ -74,34 +87,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
 
-    let config = CodecConfig {
-        hidden_ratio: hidden,
-        latent_ratio: latent,
-        train: TrainConfig {
-            learning_rate,
-            batch_size,
-            epochs,
-            seed,
-            lambda: LambdaControl::Fixed(lambda),
-            ..recipe.train.clone()
-        },
-        seed,
-        values,
-        device,
-        ..recipe
-    };
-    let (bar, progress) = common::training_bar(epochs);
+    let (bar, progress) = common::training_bar(config.train.epochs);
     let started = Instant::now();
-    let (codec, report) = Codec::train(&train, &[detector.npix, detector.npix], &config, progress)?;
+    let (codec, report) = Codec::train(&train, &[detector.npix, detector.npix], config, progress)?;
     bar.finish();
     let train_seconds = started.elapsed().as_secs_f64();
     codec.save(out.join("model.safetensors"))?;
-    let recommended = Preset::Sas.refinement();
-    let refine: usize = env("SAE_REFINE", recommended.map_or(0, |r| r.iterations));
-    let codec = codec.with_refinement((refine > 0).then_some(Refinement {
-        iterations: refine,
-        ..recommended.unwrap_or_default()
-    }));
+    let codec = codec.with_refinement(recipe.refinement);
 
     let started = Instant::now();
     let bytes = codec.compress(&test)?;

@@ -58,6 +58,29 @@ impl ValueFormat {
     /// The relative step `quantized` means without a number.
     pub const DEFAULT_RELATIVE_STEP: f32 = 0.05;
 
+    /// This format with its relative quantisation step set to `step`, when
+    /// one is given; a step for a format that does not quantise is refused.
+    ///
+    /// ```
+    /// use sae_codec::ValueFormat;
+    ///
+    /// let q = ValueFormat::Quantized { relative_step: 0.05 };
+    /// assert_eq!(q.with_step(Some(0.1))?, ValueFormat::Quantized { relative_step: 0.1 });
+    /// assert_eq!(ValueFormat::F16.with_step(None)?, ValueFormat::F16);
+    /// assert!(ValueFormat::F16.with_step(Some(0.1)).is_err());
+    /// # Ok::<(), sae_codec::CodecError>(())
+    /// ```
+    pub fn with_step(self, step: Option<f32>) -> Result<Self> {
+        match (self, step) {
+            (format, None) => Ok(format),
+            (Self::Quantized { .. }, Some(relative_step)) => Ok(Self::Quantized { relative_step }),
+            (other, Some(_)) => Err(CodecError::InvalidSetting {
+                name: "quantisation step",
+                reason: format!("a step applies to quantized values, not {other}"),
+            }),
+        }
+    }
+
     /// Resolves the format against the training latents' nonzero `values`.
     pub(crate) fn resolve(self, values: &[f32]) -> Result<ValueCoding> {
         Ok(match self {
@@ -109,11 +132,15 @@ impl FromStr for ValueFormat {
             "f32" => Self::F32,
             "f16" => Self::F16,
             "bf16" => Self::Bf16,
-            "quantized" => Self::Quantized {
+            // `quantised` is how `sae inspect` prints the coding: both spellings read.
+            "quantized" | "quantised" => Self::Quantized {
                 relative_step: Self::DEFAULT_RELATIVE_STEP,
             },
             other => {
-                let step = other.strip_prefix("quantized:").ok_or_else(bad)?;
+                let step = other
+                    .strip_prefix("quantized:")
+                    .or_else(|| other.strip_prefix("quantised:"))
+                    .ok_or_else(bad)?;
                 let relative_step: f32 = step.parse().map_err(|_| bad())?;
                 if !(relative_step.is_finite() && relative_step > 0.0) {
                     return Err(format!("quantisation step {step} is not positive and finite"));
@@ -234,7 +261,7 @@ mod tests {
                     .is_err()
             );
         }
-        for bad in ["quantized:0", "quantized:-1", "quantized:nan", "quantised", "f8"] {
+        for bad in ["quantized:0", "quantized:-1", "quantised:nan", "quantize", "f8"] {
             assert!(bad.parse::<ValueFormat>().is_err(), "{bad}");
         }
     }
@@ -256,6 +283,15 @@ mod tests {
         ] {
             assert_eq!(i.to_string().parse::<IndexFormat>().unwrap(), i);
         }
+        // The spelling `sae inspect` prints reads too.
+        assert_eq!(
+            "quantised:0.2".parse::<ValueFormat>().unwrap(),
+            ValueFormat::Quantized { relative_step: 0.2 }
+        );
+        assert_eq!(
+            "quantised".parse::<ValueFormat>().unwrap(),
+            "quantized".parse::<ValueFormat>().unwrap()
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod guaranteed;
 pub mod memory;
 mod metrics;
 mod preset;
+mod recipe;
 #[cfg(feature = "sas")]
 mod stream;
 pub mod transform;
@@ -43,7 +44,8 @@ pub use device::ComputeDevice;
 pub use error::{CodecError, ModelFileError, Overflow, RecordDefect, Result};
 pub use guaranteed::Choices;
 pub use metrics::{Metrics, Summary, radial_profile};
-pub use preset::{Preset, SimulationRecipe};
+pub use preset::Preset;
+pub use recipe::{Overrides, Recipe, SimulationRecipe};
 pub use sae_bounded::{BoundReport, ErrorBound, Violation};
 #[cfg(feature = "sas")]
 pub use stream::SimulatedImages;

@@ -40,6 +40,36 @@ pub fn check_fits(bytes: Option<u64>, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses simulating `count` images on `detector` when they cannot fit in
+/// memory, before simulating any: the images in f32, and the oversampled
+/// grid of f64 each simulating thread holds.
+///
+/// ```
+/// use sae_codec::memory::check_simulation;
+/// use sae_codec::sae_sas::Detector;
+///
+/// assert!(check_simulation(10, &Detector::default()).is_ok());
+/// assert!(check_simulation(usize::MAX, &Detector::default()).is_err());
+/// ```
+#[cfg(feature = "sas")]
+pub fn check_simulation(count: usize, detector: &sae_sas::Detector) -> Result<()> {
+    let (npix, oversample) = (detector.npix, detector.oversample);
+    let bytes = (|| {
+        let images = (count as u64)
+            .checked_mul(npix as u64)?
+            .checked_mul(npix as u64)?
+            .checked_mul(4)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+        let fine = npix.checked_mul(oversample)? as u64;
+        let grids = fine.checked_mul(fine)?.checked_mul(8)?.checked_mul(threads)?;
+        images.checked_add(grids)
+    })();
+    check_fits(
+        bytes,
+        &format!("{count} images of {npix}×{npix} pixels (oversampled {oversample}×)"),
+    )
+}
+
 /// Bytes in GiB or MiB, for messages.
 fn human(bytes: u64) -> String {
     const GIB: f64 = (1u64 << 30) as f64;

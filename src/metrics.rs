@@ -145,6 +145,46 @@ fn log10_rms(original: &[f32], reconstruction: &[f32], record_len: usize) -> Opt
     (!per_record.is_empty()).then(|| Summary::of(&per_record))
 }
 
+/// The report `sae eval` prints: one line a metric, those computed.
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "records                 {}", self.records)?;
+        let e = &self.rel_l2;
+        writeln!(
+            f,
+            "relative L2 error       mean {:.3e}  min {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
+            e.mean, e.min, e.p50, e.p90, e.max
+        )?;
+        if let Some(l) = self.log10_rms {
+            writeln!(
+                f,
+                "log10 RMS (decades)     mean {:.3}  median {:.3}  p90 {:.3}  max {:.3}",
+                l.mean, l.p50, l.p90, l.max
+            )?;
+        }
+        if let Some(r) = self.radial_max_rel {
+            writeln!(
+                f,
+                "I(q) max rel deviation  mean {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
+                r.mean, r.p50, r.p90, r.max
+            )?;
+        }
+        writeln!(f, "PSNR                    {:.1} dB", self.psnr_db)?;
+        writeln!(f, "max abs error           {:.3e}", self.max_abs_error)?;
+        if let Some(v) = self.values_per_nonzero {
+            writeln!(
+                f,
+                "values per nonzero      mean {:.1}  min {:.1}  max {:.1}",
+                v.mean, v.min, v.max
+            )?;
+        }
+        if let Some(r) = self.byte_ratio {
+            writeln!(f, "byte ratio              {r:.1}x")?;
+        }
+        Ok(())
+    }
+}
+
 impl Metrics {
     /// Compares `reconstruction` with `original` (records of `record_len`
     /// values); `nnz` per record and the container's size add the ratios.

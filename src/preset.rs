@@ -5,11 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::transform::Transforms;
-use sae_model::{DecoderTuning, InputView, LambdaControl, LrSchedule, Refinement, Selector, TrainConfig};
+use sae_model::{InputView, LambdaControl, LrSchedule, Refinement, Selector, TrainConfig};
 
 use crate::codec::CodecConfig;
 use crate::coding::{IndexFormat, ValueFormat};
 use crate::device::ComputeDevice;
+use crate::recipe::{Recipe, SimulationRecipe};
 
 /// A named, measured recipe for a kind of data.
 ///
@@ -30,9 +31,9 @@ pub enum Preset {
     /// of 128 at a learning rate of 3e-3 (after 200 steps of linear warm-up)
     /// with a cosine decay to a tenth, 5% of the images held out for
     /// validation, values quantised with a step of 5% of their RMS, positions
-    /// coded per unit; compression refines each latent ([`Preset::refinement`]).
-    /// On simulated images ([`Preset::simulation`]) it trains for 55 minutes
-    /// on a pool of 20 000 renewed while it trains.
+    /// coded per unit; compression refines each latent (100 iterations).
+    /// On simulated images it trains for 55 minutes on a pool of 20 000
+    /// renewed while it trains ([`Preset::recipe`] has every stage).
     ///
     /// Measured (README, the main job `cargo run --release --example
     /// sas_roundtrip`, 2 cores): trained on 6 000 simulated images in 159 s,
@@ -61,10 +62,20 @@ impl Preset {
     /// Every preset, for listings.
     pub const ALL: [Self; 2] = [Self::Sas, Self::SasLog];
 
-    /// The configuration this recipe stands for.
-    pub fn config(self) -> CodecConfig {
-        match self {
-            Self::Sas => CodecConfig {
+    /// The whole recipe: configuration, simulation, tuning, refinement and
+    /// bound, each stage `None` where the recipe leaves it out.
+    ///
+    /// `Sas`: simulation on a pool of 20 000 images for 55 minutes; no
+    /// decoder tuning (measured, `docs/results.md` §4: 3 rounds on 6 000
+    /// images lowered the public images' mean error by only 1.1% and took
+    /// 145 s on 2 cores, less than the same time spent training); 100
+    /// refinement iterations on each latent's support (then 50 on the
+    /// quantiser's grid), which lowered the mean error by 8–19% at the same
+    /// size in `docs/results.md` §1.4, at ~0.5 MB/s of compression; no
+    /// guaranteed bound (`sae compress --max-error` asks for one).
+    pub fn recipe(self) -> Recipe {
+        let sas = Recipe {
+            config: CodecConfig {
                 hidden_ratio: 0.25,
                 latent_ratio: 1.0,
                 selector: Selector::Identity,
@@ -89,68 +100,30 @@ impl Preset {
                 device: ComputeDevice::Cpu,
                 encoder_view: InputView::Linear,
             },
-            Self::SasLog => CodecConfig {
-                transforms: Transforms::named("log10"),
-                ..Self::Sas.config()
-            },
-        }
-    }
-
-    /// How the recipe trains on freshly simulated images
-    /// ([`Codec::train_streaming`](crate::Codec::train_streaming) with
-    /// [`SimulatedImages`](crate::SimulatedImages); `sae train --simulate`).
-    pub fn simulation(self) -> SimulationRecipe {
-        match self {
-            Self::Sas | Self::SasLog => SimulationRecipe {
+            simulation: Some(SimulationRecipe {
                 pool: 20_000,
                 seconds: 55.0 * 60.0,
-            },
-        }
-    }
-}
-
-/// Training on simulated images: a pool renewed while the network trains.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SimulationRecipe {
-    /// Images simulated before training starts; fresh ones replace them between epochs.
-    pub pool: usize,
-    /// Training time (the learning rate decays over it; training ends at
-    /// the first epoch end past it).
-    pub seconds: f64,
-}
-
-impl Preset {
-    /// The compression-time refinement this recipe recommends
-    /// ([`Codec::with_refinement`](crate::Codec::with_refinement)): for
-    /// `Sas`, 100 iterations on each latent's support (then 50 on the
-    /// quantiser's grid), which lowered the mean error by 8–19% at the same
-    /// size in `docs/results.md` §1.4, at ~0.5 MB/s of compression.
-    pub fn refinement(self) -> Option<Refinement> {
-        match self {
-            Self::Sas | Self::SasLog => Some(Refinement {
+            }),
+            tuning: None,
+            refinement: Some(Refinement {
                 iterations: 100,
                 ..Refinement::default()
             }),
+            bound: None,
+        };
+        match self {
+            Self::Sas => sas,
+            Self::SasLog => {
+                let mut recipe = sas;
+                recipe.config.transforms = Transforms::named("log10");
+                recipe
+            }
         }
     }
-}
 
-impl Preset {
-    /// The decoder fine-tuning on refined latents this recipe uses
-    /// ([`Codec::tune_decoder`](crate::Codec::tune_decoder); `sae train
-    /// --tune-rounds N`, `sae tune`), or `None`. For `Sas` its `rounds` are
-    /// 0, so training does not tune unless asked: measured (`docs/results.md`
-    /// §4), 3 rounds on 6 000 images lowered the public images' mean error by
-    /// only 1.1% and took 145 s on 2 cores, less than the same time spent
-    /// training.
-    pub fn tuning(self) -> Option<DecoderTuning> {
-        match self {
-            Self::Sas | Self::SasLog => Some(DecoderTuning {
-                rounds: 0,
-                max_records: Some(6000),
-                ..DecoderTuning::default()
-            }),
-        }
+    /// The recipe's configuration (`self.recipe().config`).
+    pub fn config(self) -> CodecConfig {
+        self.recipe().config
     }
 }
 

@@ -16,6 +16,11 @@ pub fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// An environment variable parsed as a `T`, if it is set and parses (as [`env`] reads it).
+pub fn env_opt<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 /// A progress bar over `epochs` and the callback that moves it with each validation.
 pub fn training_bar(epochs: usize) -> (ProgressBar, impl FnMut(&Progress)) {
     let bar = ProgressBar::new(epochs as u64);

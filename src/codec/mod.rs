@@ -120,7 +120,7 @@ impl Codec {
             algorithm: HashAlgorithm::Sha256,
             digest: model.fingerprint()?,
         });
-        header.model_name = Some(format!("sae {} {:?}", model.architecture(), selector));
+        header.model_name = Some(format!("sae {} {}", model.architecture(), selector.title()));
         Ok(Self {
             model,
             lambda,

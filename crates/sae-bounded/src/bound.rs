@@ -174,6 +174,25 @@ impl ErrorBound {
     }
 }
 
+/// The lines `sae eval --max-error` prints: the bound, the largest error,
+/// and every record over it.
+impl fmt::Display for BoundReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "bound {:<17} largest error {:.3e}, {} of {} records over it",
+            self.bound,
+            self.achieved,
+            self.violations.len(),
+            self.records
+        )?;
+        for v in &self.violations {
+            writeln!(f, "  record {}: {:.3e}", v.record, v.error)?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for ErrorBound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, e) = match *self {

@@ -54,7 +54,9 @@ impl Default for Refinement {
 }
 
 impl Refinement {
-    fn validate(&self) -> Result<()> {
+    /// Checks every field's domain (refining checks it too), so that a
+    /// caller can refuse a bad setting before loading or reading anything.
+    pub fn validate(&self) -> Result<()> {
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {
             return Err(ModelError::InvalidConfig {
                 name: "refinement lambda",

@@ -80,6 +80,9 @@ pub struct Identity;
 impl Identity {
     /// Its stored name.
     pub const NAME: &'static str = "z";
+    /// Its title in a container's model name (`sae (1/4, 1) with n = 4096
+    /// Identity`): fixed since release 1.0, so that containers keep their bytes.
+    pub const TITLE: &'static str = "Identity";
 }
 
 impl SparseSelector for Identity {
@@ -115,6 +118,8 @@ impl ForwardDifference {
     pub const NAME: &'static str = "grad_z";
     /// The short spelling the command line also accepts.
     pub const ALIAS: &'static str = "grad";
+    /// Its title in a container's model name: fixed since release 1.0.
+    pub const TITLE: &'static str = "ForwardDifference";
 }
 
 impl SparseSelector for ForwardDifference {
@@ -189,6 +194,21 @@ pub enum Selector {
 }
 
 impl Selector {
+    /// Its title in a container's model name (`Identity`, `ForwardDifference`):
+    /// a stable text, not the enum's `Debug` form, fixed since release 1.0.
+    ///
+    /// ```
+    /// use sae_model::Selector;
+    ///
+    /// assert_eq!(Selector::ForwardDifference.title(), "ForwardDifference");
+    /// ```
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Identity => Identity::TITLE,
+            Self::ForwardDifference => ForwardDifference::TITLE,
+        }
+    }
+
     /// The selector as a trait object, for [`Trainer::new`](crate::Trainer::new).
     pub fn boxed(self) -> Box<dyn SparseSelector> {
         match self {

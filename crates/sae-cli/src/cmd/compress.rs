@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use sae_codec::{ComputeDevice, ErrorBound, Preset, Refinement};
+use anyhow::{Context, Result};
+use sae_codec::{ComputeDevice, ErrorBound, Overrides, Preset};
 
-use super::{Input, check_fits, check_output, load_codec, write_output};
+use super::{Input, check_fits, check_output, load_codec, sas, write_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,19 +17,25 @@ pub struct Args {
     /// Output container.
     #[arg(short, long)]
     output: PathBuf,
+    /// The recipe the refinement options start from.
+    #[arg(long, default_value_t = Preset::Sas)]
+    preset: Preset,
     /// Where to run the encoder: cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     device: ComputeDevice,
-    /// Refine each latent against its image for this many iterations
-    /// (sas preset: 100; 0: the encoder's latents as they are). Slower,
-    /// lower error; the container decodes the same way.
-    #[arg(long, conflicts_with = "no_refine")]
+    #[arg(long, conflicts_with = "no_refine", help = format!(
+        "Refine each latent against its image for this many iterations (sas preset: {}; 0: the \
+         encoder's latents as they are). Slower, lower error; the container decodes the same way.",
+        sas().refinement.map_or(0, |r| r.iterations)
+    ))]
     refine: Option<usize>,
     /// Store the encoder's latents as they are (fast; same as --refine 0).
     #[arg(long, conflicts_with_all = ["refine_lambda", "refine_grow"])]
     no_refine: bool,
-    /// Penalty λ on ‖z‖₁ while refining: larger drops more latents (default 0).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Penalty λ on ‖z‖₁ while refining: larger drops more latents (sas: {}).",
+        sas().refinement.unwrap_or_default().lambda
+    ))]
     refine_lambda: Option<f64>,
     /// Let refinement switch on latents the encoder left at zero.
     #[arg(long)]
@@ -42,27 +48,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let recommended = Preset::default().refinement().unwrap_or_default();
-    let iterations = match (args.no_refine, args.refine) {
-        (true, _) => 0,
-        (false, Some(n)) => n,
-        (false, None) => recommended.iterations,
-    };
-    if iterations == 0 && (args.refine_lambda.is_some() || args.refine_grow) {
-        bail!("--refine-lambda and --refine-grow shape refinement, which --refine 0 turns off");
-    }
-    let refinement = (iterations > 0).then_some(Refinement {
-        iterations,
-        lambda: args.refine_lambda.unwrap_or(0.0),
-        grow_support: args.refine_grow,
-        // The codec fills in its quantisation step.
-        lattice: None,
-    });
+    let recipe = args.preset.recipe().apply(&Overrides {
+        refine: if args.no_refine { Some(0) } else { args.refine },
+        refine_lambda: args.refine_lambda,
+        refine_grow: args.refine_grow.then_some(true),
+        max_error: args.max_error,
+        ..Overrides::default()
+    })?;
     check_output(&args.output, &[&args.model, &args.input.input])?;
-    let codec = load_codec(&args.model, args.device)?.with_refinement(refinement);
+    let codec = load_codec(&args.model, args.device)?.with_refinement(recipe.refinement);
     let images = args.input.read()?;
     check_fits(&images, &codec)?;
-    let (bytes, choices) = match args.max_error {
+    let (bytes, choices) = match recipe.bound {
         None => (codec.compress(&images.data).context("compressing")?, None),
         Some(bound) => {
             let (bytes, choices) = codec

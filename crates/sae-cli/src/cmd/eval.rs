@@ -110,53 +110,9 @@ pub fn run(args: Args) -> Result<()> {
         print(&(serde_json::to_string_pretty(&value)? + "\n"))?;
         return check_bound(bound.as_ref());
     }
-    use std::fmt::Write;
-    let mut text = String::new();
-    writeln!(text, "records                 {}", m.records)?;
-    let e = &m.rel_l2;
-    writeln!(
-        text,
-        "relative L2 error       mean {:.3e}  min {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
-        e.mean, e.min, e.p50, e.p90, e.max
-    )?;
-    if let Some(l) = m.log10_rms {
-        writeln!(
-            text,
-            "log10 RMS (decades)     mean {:.3}  median {:.3}  p90 {:.3}  max {:.3}",
-            l.mean, l.p50, l.p90, l.max
-        )?;
-    }
-    if let Some(r) = m.radial_max_rel {
-        writeln!(
-            text,
-            "I(q) max rel deviation  mean {:.3e}  median {:.3e}  p90 {:.3e}  max {:.3e}",
-            r.mean, r.p50, r.p90, r.max
-        )?;
-    }
-    writeln!(text, "PSNR                    {:.1} dB", m.psnr_db)?;
-    writeln!(text, "max abs error           {:.3e}", m.max_abs_error)?;
-    if let Some(v) = m.values_per_nonzero {
-        writeln!(
-            text,
-            "values per nonzero      mean {:.1}  min {:.1}  max {:.1}",
-            v.mean, v.min, v.max
-        )?;
-    }
-    if let Some(r) = m.byte_ratio {
-        writeln!(text, "byte ratio              {r:.1}x")?;
-    }
+    let mut text = m.to_string();
     if let Some(report) = &bound {
-        writeln!(
-            text,
-            "bound {:<17} largest error {:.3e}, {} of {} records over it",
-            report.bound,
-            report.achieved,
-            report.violations.len(),
-            report.records
-        )?;
-        for v in &report.violations {
-            writeln!(text, "  record {}: {:.3e}", v.record, v.error)?;
-        }
+        text += &report.to_string();
     }
     print(&text)?;
     check_bound(bound.as_ref())

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use sae_codec::io::{Array, read_npy, read_raw_f32};
-use sae_codec::{Codec, ComputeDevice, IndexFormat, ValueFormat};
+use std::sync::OnceLock;
+
+use sae_codec::{Codec, ComputeDevice, IndexFormat, Overrides, Preset, Recipe, ValueFormat};
 
 pub mod compress;
 pub mod decompress;
@@ -50,32 +52,42 @@ pub fn read_images(path: &Path, shape: Option<&[usize]>) -> Result<Array> {
     Ok(array)
 }
 
+/// The default preset's recipe, read by the help texts: every default a
+/// help text states comes from here (a CLI test holds them to it).
+pub fn sas() -> &'static Recipe {
+    static SAS: OnceLock<Recipe> = OnceLock::new();
+    SAS.get_or_init(|| Preset::Sas.recipe())
+}
+
 /// How a model stores latents: shared by `train` and `recode`. Unset
-/// options take the preset's choice (`sas`: quantized:0.05, per-unit).
+/// options take the preset's choice.
 #[derive(clap::Args)]
 pub struct CodingArgs {
-    /// How nonzero latent values are stored: f32, f16, bf16, quantized or quantized:STEP.
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "How nonzero latent values are stored: f32, f16, bf16, quantized or quantized:STEP (sas: {}).",
+        sas().config.values
+    ))]
     pub values: Option<ValueFormat>,
-    /// Quantisation step of quantized values, as a fraction of the RMS nonzero training latent.
+    /// Quantisation step of quantized values, as a fraction of the RMS
+    /// nonzero training latent: the same setting as `--values quantized:STEP`.
     #[arg(long)]
     pub step: Option<f32>,
-    /// How nonzero positions are coded: per-unit, gaps or reference.
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "How nonzero positions are coded: per-unit, gaps or reference (sas: {}).",
+        sas().config.indices
+    ))]
     pub indices: Option<IndexFormat>,
 }
 
 impl CodingArgs {
-    /// The choices given, over `values` and `indices` where none was.
-    pub fn over(&self, values: ValueFormat, indices: IndexFormat) -> Result<(ValueFormat, IndexFormat)> {
-        let mut values = self.values.unwrap_or(values);
-        if let Some(relative_step) = self.step {
-            match values {
-                ValueFormat::Quantized { .. } => values = ValueFormat::Quantized { relative_step },
-                other => bail!("--step applies to quantized values, not {other}"),
-            }
+    /// The choices given, as overrides of a recipe.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            values: self.values,
+            step: self.step,
+            indices: self.indices,
+            ..Overrides::default()
         }
-        Ok((values, self.indices.unwrap_or(indices)))
     }
 }
 

@@ -27,10 +27,9 @@ pub fn run(args: Args) -> Result<()> {
     let codec = load_codec(&args.model, ComputeDevice::Cpu)?;
     let images = args.input.read()?;
     check_fits(&images, &codec)?;
-    let recipe = Preset::Sas.config();
-    let (values, indices) = args.coding.over(recipe.values, recipe.indices)?;
+    let recipe = Preset::Sas.recipe().apply(&args.coding.overrides())?;
     let recoded = codec
-        .with_coding(values, indices, &images.data)
+        .with_coding(recipe.config.values, recipe.config.indices, &images.data)
         .context("fitting the coding tables")?;
     write_output(&args.output, |path| Ok(recoded.save(path)?))?;
     eprintln!(

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{check_output, same_file, write_output};
 use sae_codec::io::{Array, write_npy};
+use sae_codec::memory::check_simulation;
 use sae_codec::sae_sas::{DatasetConfig, Detector, ImageParams, Sidecar};
 
 #[derive(clap::Args)]
@@ -34,25 +35,6 @@ pub struct Args {
     output: PathBuf,
 }
 
-/// Refuses image sets that cannot fit in memory, before simulating any.
-pub fn check_size(count: usize, npix: usize, oversample: usize) -> Result<()> {
-    let fine = npix.checked_mul(oversample);
-    let bytes = (|| {
-        let images = (count as u64)
-            .checked_mul(npix as u64)?
-            .checked_mul(npix as u64)?
-            .checked_mul(4)?;
-        // Each simulating thread holds an oversampled grid of f64.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        let fine = fine? as u64;
-        let grids = fine.checked_mul(fine)?.checked_mul(8)?.checked_mul(threads)?;
-        images.checked_add(grids)
-    })();
-    let what = format!("{count} images of {npix}×{npix} pixels (oversampled {oversample}×)");
-    sae_codec::memory::check_fits(bytes, &what)?;
-    Ok(())
-}
-
 pub fn run(args: Args) -> Result<()> {
     let inputs: Vec<&std::path::Path> = args.params.iter().map(|p| p.as_path()).collect();
     check_output(&args.output, &inputs)?;
@@ -70,7 +52,7 @@ pub fn run(args: Args) -> Result<()> {
         (Some(path), _) => {
             let sidecar = Sidecar::read(path).with_context(|| format!("reading {}", path.display()))?;
             let detector = sidecar.detector()?;
-            check_size(sidecar.images.len(), detector.npix, detector.oversample)?;
+            check_simulation(sidecar.images.len(), &detector)?;
             let scatterers = sidecar
                 .images
                 .iter()
@@ -80,12 +62,12 @@ pub fn run(args: Args) -> Result<()> {
             (detector.images(&scatterers)?, detector, scatterers.len())
         }
         (None, Some(count)) => {
-            check_size(count, args.npix, args.oversample)?;
             let detector = Detector {
                 npix: args.npix,
                 oversample: args.oversample,
                 ..Detector::default()
             };
+            check_simulation(count, &detector)?;
             let (data, sidecar) = DatasetConfig::default().generate(count, args.seed, &detector)?;
             write_output(&sidecar_path, |path| Ok(sidecar.write(path)?))?;
             (data, detector, count)

@@ -7,13 +7,15 @@ use std::io::IsTerminal;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sae_codec::io::Array;
+use sae_codec::memory::check_simulation;
+use sae_codec::sae_model::{ForwardDifference, Identity};
 use sae_codec::sae_sas::{DatasetConfig, Detector};
 use sae_codec::{
-    Codec, ComputeDevice, DecoderTuning, InputView, LambdaControl, Preset, Selector, SimulatedImages,
+    Codec, ComputeDevice, InputView, LambdaControl, Overrides, Preset, Recipe, Selector, SimulatedImages,
     Transforms,
 };
 
-use super::{CodingArgs, check_output, read_images, write_output};
+use super::{CodingArgs, check_output, read_images, sas, write_output};
 
 /// Every option left unset takes the preset's value.
 #[derive(clap::Args)]
@@ -29,10 +31,16 @@ pub struct Args {
     /// Shape of a raw f32 input, e.g. `1000,64,64`.
     #[arg(long, value_delimiter = ',', requires = "input")]
     shape: Option<Vec<usize>>,
-    /// Train on simulated SAS images instead (the parameter ranges of `sae simulate`):
-    /// a pool of N images (sas: 20000) renewed from a simulating thread while
-    /// training, for the preset's time (sas: 55 minutes) unless --minutes or --epochs say otherwise.
-    #[arg(long, value_name = "N", num_args = 0..=1)]
+    #[arg(long, value_name = "N", num_args = 0..=1, help = {
+        let s = sas().simulation.expect("the sas recipe simulates");
+        format!(
+            "Train on simulated SAS images instead (the parameter ranges of `sae simulate`): a pool of N \
+             images (sas: {}) renewed from a simulating thread while training, for the preset's time \
+             (sas: {} minutes) unless --minutes or --epochs say otherwise.",
+            s.pool,
+            s.seconds / 60.0
+        )
+    })]
     simulate: Option<Option<usize>>,
     /// Detector pixels per side of simulated images.
     #[arg(long, default_value_t = 64, requires = "simulate")]
@@ -46,53 +54,60 @@ pub struct Args {
     /// The recipe the other options start from.
     #[arg(long, default_value_t = Preset::Sas)]
     preset: Preset,
-    /// Network ratios `m/n,l/n` (sas: 0.25,1).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', help = format!(
+        "Network ratios `m/n,l/n` (sas: {},{}).", sas().config.hidden_ratio, sas().config.latent_ratio
+    ))]
     arch: Option<Vec<f64>>,
-    /// Sparse-structure selector: `z` or `grad` (∇z) (sas: z).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Sparse-structure selector: `{}` or `{}` (∇z) (sas: {}).",
+        Identity::NAME, ForwardDifference::ALIAS, sas().config.selector
+    ))]
     selector: Option<Selector>,
-    /// Fixed penalty weight λ (sas: 3e-3); with --target-error, its start.
-    #[arg(long)]
+    #[arg(long, help = match sas().config.train.lambda {
+        LambdaControl::Fixed(lambda) => format!("Fixed penalty weight λ (sas: {lambda:e}); with --target-error, its start."),
+        _ => "Fixed penalty weight λ; with --target-error, its start.".to_string(),
+    })]
     lambda: Option<f64>,
     /// Steer λ to reach this mean relative L2 error instead.
     #[arg(long)]
     target_error: Option<f64>,
-    /// Passes over the data (sas: 30); with --minutes, the most.
-    #[arg(long)]
+    #[arg(long, help = format!("Passes over the data (sas: {}); with --minutes, the most.", sas().config.train.epochs))]
     epochs: Option<usize>,
     /// Train for this many minutes (the learning rate decays over them),
     /// ending at the first epoch end past them.
     #[arg(long)]
     minutes: Option<f64>,
-    /// What the encoder sees: linear, sqrt, log or log:FLOOR (sas: linear).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "What the encoder sees: linear, sqrt, log or log:FLOOR (sas: {}).", sas().config.encoder_view
+    ))]
     encoder_view: Option<InputView>,
     /// Keep an exponential moving average of the weights with this decay
     /// (e.g. 0.999) and save it.
     #[arg(long)]
     weight_average: Option<f64>,
-    /// Steps of linear learning-rate warm-up (sas: 200).
-    #[arg(long)]
+    #[arg(long, help = format!("Steps of linear learning-rate warm-up (sas: {}).", sas().config.train.lr_warmup_steps))]
     warmup: Option<u64>,
-    /// Rounds of decoder fine-tuning on refined latents after training, as
-    /// `sae tune` does, on the first 6000 training images (sas: 0, none).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Rounds of decoder fine-tuning on refined latents after training, as `sae tune` does, on the \
+         first {} training images (sas: {}).",
+        sas().tuning.and_then(|t| t.max_records).unwrap_or(Recipe::TUNING_RECORDS),
+        sas().tuning.map_or("0, none".to_string(), |t| t.rounds.to_string())
+    ))]
     tune_rounds: Option<usize>,
     /// Write the validation curve (one JSON object per epoch: seconds, error, nonzeros) here.
     #[arg(long)]
     curve: Option<PathBuf>,
-    /// Samples per step (sas: 128).
-    #[arg(long)]
+    #[arg(long, help = format!("Samples per step (sas: {}).", sas().config.train.batch_size))]
     batch: Option<usize>,
-    /// Learning rate (sas: 3e-3).
-    #[arg(long)]
+    #[arg(long, help = format!("Learning rate (sas: {:e}).", sas().config.train.learning_rate))]
     lr: Option<f64>,
-    /// Seed of the initialisation and the shuffling (sas: 0).
-    #[arg(long)]
+    #[arg(long, help = format!("Seed of the initialisation and the shuffling (sas: {}).", sas().config.seed))]
     seed: Option<u64>,
-    /// Data transforms before the model: none, l2, log10, or a list like `log10(1e-6),scale` (sas: l2).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Data transforms before the model: {}, or a list like `log10(1e-6),scale` (sas: {}).",
+        Transforms::PRESETS.join(", "),
+        Transforms(sas().config.transforms.clone())
+    ))]
     transform: Option<Transforms>,
     #[command(flatten)]
     coding: CodingArgs,
@@ -116,21 +131,16 @@ pub fn run(args: Args) -> Result<()> {
         npix: args.npix,
         ..Detector::default()
     };
-    let config = configure(&args)?;
-    let recipe = args.preset.tuning().unwrap_or(DecoderTuning {
-        rounds: 0,
-        ..DecoderTuning::default()
-    });
-    let tuning = DecoderTuning {
-        rounds: args.tune_rounds.unwrap_or(recipe.rounds),
-        ..recipe
-    };
-    tuning.validate().context("decoder tuning")?;
-    let pool = args.simulate.map(|n| n.unwrap_or(args.preset.simulation().pool));
+    let recipe = args.preset.recipe().apply(&overrides(&args)?)?;
+    let config = &recipe.config;
+    let pool = recipe
+        .simulation
+        .filter(|_| args.simulate.is_some())
+        .map(|s| s.pool);
     let images = match (&args.input, pool) {
         (Some(path), _) => read_images(path, args.shape.as_deref())?,
         (None, Some(count)) => {
-            super::simulate::check_size(count, detector.npix, detector.oversample)?;
+            check_simulation(count, &detector)?;
             eprintln!("simulating {count} images to start from");
             let (data, _) = DatasetConfig::default().generate(count, args.simulate_seed, &detector)?;
             Array::new(vec![count, detector.npix, detector.npix], data)?
@@ -188,17 +198,17 @@ pub fn run(args: Args) -> Result<()> {
     let (codec, report) = match args.simulate {
         Some(_) => {
             let mut source = SimulatedImages::spawn(DatasetConfig::default(), detector, args.simulate_seed);
-            Codec::train_streaming(&images.data, &shape, &config, &mut source, show)
+            Codec::train_streaming(&images.data, &shape, config, &mut source, show)
         }
-        None => Codec::train(&images.data, &shape, &config, show),
+        None => Codec::train(&images.data, &shape, config, show),
     }
     .context("training")?;
     bar.finish_and_clear();
-    let codec = match tuning.rounds {
-        0 => codec,
-        _ => {
+    let codec = match &recipe.tuning {
+        None => codec,
+        Some(tuning) => {
             let (tuned, report) = codec
-                .tune_decoder(&images.data, &tuning, |r| {
+                .tune_decoder(&images.data, tuning, |r| {
                     eprintln!(
                         "tuning round {}: held-out refined error {:.3e} ({:.0} s)",
                         r.round, r.validation_rel_error, r.seconds
@@ -242,64 +252,31 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The preset's recipe with the options given.
-fn configure(args: &Args) -> Result<sae_codec::CodecConfig> {
-    let mut config = args.preset.config();
-    if let Some(arch) = &args.arch {
-        let [hidden, latent] = arch[..] else {
-            bail!("--arch takes two ratios, m/n,l/n");
-        };
-        (config.hidden_ratio, config.latent_ratio) = (hidden, latent);
-    }
-    if let Some(selector) = args.selector {
-        config.selector = selector;
-    }
-    let start = match (args.lambda, config.train.lambda) {
-        (Some(lambda), _) => lambda,
-        (None, LambdaControl::Fixed(lambda)) => lambda,
-        (None, _) => 0.0,
+/// The options given, as the library's overrides of the preset's recipe.
+fn overrides(args: &Args) -> Result<Overrides> {
+    let arch = match args.arch.as_deref() {
+        None => None,
+        Some(&[hidden, latent]) => Some((hidden, latent)),
+        Some(_) => bail!("--arch takes two ratios, m/n,l/n"),
     };
-    config.train.lambda = match args.target_error {
-        Some(e) => LambdaControl::adaptive(e, start),
-        None => LambdaControl::Fixed(start),
-    };
-    if let Some(epochs) = args.epochs {
-        config.train.epochs = epochs;
-    }
-    let budget = match (args.minutes, args.simulate, args.epochs) {
-        (Some(minutes), _, _) => Some(minutes * 60.0),
-        (None, Some(_), None) => Some(args.preset.simulation().seconds),
-        _ => None,
-    };
-    if let Some(seconds) = budget {
-        config.train.time_budget = Some(seconds);
-        if args.epochs.is_none() {
-            config.train.epochs = usize::MAX / 2;
-        }
-    }
-    if let Some(view) = args.encoder_view {
-        config.encoder_view = view;
-    }
-    if let Some(decay) = args.weight_average {
-        config.train.weight_average = Some(decay);
-    }
-    if let Some(steps) = args.warmup {
-        config.train.lr_warmup_steps = steps;
-    }
-    if let Some(batch) = args.batch {
-        config.train.batch_size = batch;
-    }
-    if let Some(lr) = args.lr {
-        config.train.learning_rate = lr;
-    }
-    if let Some(seed) = args.seed {
-        (config.seed, config.train.seed) = (seed, seed);
-    }
-    if let Some(transforms) = args.transform.clone() {
-        config.transforms = transforms.0;
-    }
-    (config.values, config.indices) = args.coding.over(config.values, config.indices)?;
-    config.device = args.device;
-    config.train.validate().context("training")?;
-    Ok(config)
+    Ok(Overrides {
+        arch,
+        selector: args.selector,
+        lambda: args.lambda,
+        target_error: args.target_error,
+        epochs: args.epochs,
+        minutes: args.minutes,
+        encoder_view: args.encoder_view,
+        weight_average: args.weight_average,
+        warmup: args.warmup,
+        batch: args.batch,
+        learning_rate: args.lr,
+        seed: args.seed,
+        transforms: args.transform.clone(),
+        device: Some(args.device),
+        simulate: args.simulate.is_some(),
+        pool: args.simulate.flatten(),
+        tune_rounds: args.tune_rounds,
+        ..args.coding.overrides()
+    })
 }

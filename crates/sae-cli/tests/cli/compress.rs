@@ -80,7 +80,7 @@ fn refined_compression_is_read_by_the_same_decoder_and_no_worse() {
                 "0",
                 flag,
             ],
-            "which --refine 0 turns off",
+            "which is off (0 iterations)",
         );
     }
     std::fs::remove_dir_all(&d).unwrap();

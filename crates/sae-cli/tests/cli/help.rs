@@ -19,22 +19,26 @@ fn help_lists_every_subcommand() {
     sae().arg("--help").assert().success().stdout(expected);
 }
 
-/// Every default the help texts state is the preset's own: change the
-/// preset and this fails until the help says so too.
+/// Every default the help texts state is the recipe's own: change the
+/// preset and this fails until the help says so too (the help reads the
+/// recipe, so it does).
 #[test]
 fn help_states_the_presets_numbers() {
-    use sae_codec::Preset;
     use sae_codec::sae_model::LambdaControl;
+    use sae_codec::{Preset, Recipe, Transforms};
 
-    let preset = Preset::Sas;
-    let config = preset.config();
+    let recipe = Preset::Sas.recipe();
+    let config = &recipe.config;
     let train = &config.train;
     let LambdaControl::Fixed(lambda) = train.lambda else {
         panic!("the sas preset has a fixed λ")
     };
-    let simulation = preset.simulation();
-    let tuning = preset.tuning().expect("the sas preset names its tuning");
-    let refinement = preset.refinement().expect("the sas preset refines");
+    let simulation = recipe.simulation.expect("the sas preset simulates");
+    let refinement = recipe.refinement.expect("the sas preset refines");
+    assert!(
+        recipe.tuning.is_none(),
+        "the help says the sas preset does not tune"
+    );
     let stated = |args: &[&str]| {
         let out = sae().args(args).assert().success().get_output().stdout.clone();
         // Help text wraps lines: join them, then collapse runs of spaces.
@@ -51,20 +55,24 @@ fn help_states_the_presets_numbers() {
         format!("(sas: {})", train.epochs),
         format!("(sas: {})", config.encoder_view),
         format!("(sas: {})", train.lr_warmup_steps),
-        format!("(sas: {}, none)", tuning.rounds),
-        format!("first {} training images", tuning.max_records.unwrap()),
+        "(sas: 0, none)".to_string(),
         format!("(sas: {})", train.batch_size),
         format!("(sas: {:e})", train.learning_rate),
         format!("(sas: {})", train.seed),
-        format!("(sas: {})", sae_codec::Transforms(config.transforms.clone())),
+        format!("(sas: {})", Transforms(config.transforms.clone())),
+        format!("(sas: {})", config.values),
+        format!("(sas: {})", config.indices),
     ];
     for e in &expected {
         assert!(help.contains(e.as_str()), "`sae train --help` lacks {e}");
     }
-    let stated_count = help.matches("(sas: ").count();
+    assert!(
+        help.contains(&format!("first {} training images", Recipe::TUNING_RECORDS)),
+        "{help}"
+    );
     assert_eq!(
-        stated_count,
-        expected.len() - 1,
+        help.matches("(sas: ").count(),
+        expected.len(),
         "a default in `sae train --help` is not checked here"
     );
     let help = stated(&["compress", "--help"]);
@@ -72,4 +80,5 @@ fn help_states_the_presets_numbers() {
         help.contains(&format!("(sas preset: {};", refinement.iterations)),
         "{help}"
     );
+    assert!(help.contains(&format!("(sas: {})", refinement.lambda)), "{help}");
 }

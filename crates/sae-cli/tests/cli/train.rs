@@ -44,7 +44,7 @@ fn bad_training_options_are_one_line_errors() {
     fails(&with(&["--arch", "1"]), "--arch takes two ratios");
     fails(
         &with(&["--values", "f16", "--step", "0.1"]),
-        "--step applies to quantized values",
+        "a step applies to quantized values",
     );
     // clap reports bad option values itself, with a usage hint after the error line.
     for (flag, value, needle) in [
