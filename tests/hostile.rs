@@ -322,9 +322,9 @@ fn weights_must_be_finite_and_outputs_are_checked() {
             }
         });
         match Codec::load(&path) {
-            Err(CodecError::Model(ModelError::BadWeights { reason })) => {
-                assert!(reason.contains(tensor), "{reason}")
-            }
+            Err(CodecError::Model(ModelError::BadWeights {
+                problem: sae_codec::sae_model::WeightsProblem::NonFiniteTensor { name },
+            })) => assert_eq!(name, tensor),
             other => panic!("{tensor}: {other:?}"),
         }
     }

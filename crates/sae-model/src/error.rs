@@ -48,10 +48,38 @@ pub enum ModelError {
         position: usize,
     },
     /// A weights file lacks a tensor or metadata entry, or has a wrong one.
-    #[error("weights file: {reason}")]
+    #[error("weights file: {problem}")]
     BadWeights {
         /// What is wrong.
-        reason: String,
+        problem: WeightsProblem,
+    },
+    /// A sparse code has not as many values as indices.
+    #[error("code {code} has {indices} indices but {values} values")]
+    CodeLengths {
+        /// The code's position in the batch.
+        code: usize,
+        /// Its indices.
+        indices: usize,
+        /// Its values.
+        values: usize,
+    },
+    /// A sparse code names a latent unit past the latent's length.
+    #[error("code {code} has index {index} beyond the latent size {latent}")]
+    IndexBeyondLatent {
+        /// The code's position in the batch.
+        code: usize,
+        /// The index.
+        index: u32,
+        /// The latent length.
+        latent: usize,
+    },
+    /// Records and their codes are not as many.
+    #[error("{records} records but {codes} codes")]
+    CodeCount {
+        /// Records given.
+        records: usize,
+        /// Codes given.
+        codes: usize,
     },
     /// A [`SampleSource`](crate::SampleSource) could not deliver samples.
     #[error("sample source: {reason}")]
@@ -67,6 +95,96 @@ pub enum ModelError {
         /// The loss value.
         loss: f64,
     },
+}
+
+/// What is wrong with a weights file ([`ModelError::BadWeights`]).
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum WeightsProblem {
+    /// A metadata entry is absent.
+    #[error("metadata lacks `{key}`")]
+    MissingKey {
+        /// The key.
+        key: String,
+    },
+    /// The format tag is not this crate's.
+    #[error("format `{found}` is not `{expected}`")]
+    Format {
+        /// The file's tag.
+        found: String,
+        /// [`FORMAT_TAG`](crate::FORMAT_TAG).
+        expected: &'static str,
+    },
+    /// The architecture entry is not `n,m,l`.
+    #[error("architecture `{text}` is not `n,m,l`")]
+    Architecture {
+        /// What the file says.
+        text: String,
+    },
+    /// The λ entry is not a number.
+    #[error("lambda `{text}` is not a number")]
+    Lambda {
+        /// What the file says.
+        text: String,
+    },
+    /// A tensor the network needs is absent.
+    #[error("tensor `{name}` is missing")]
+    MissingTensor {
+        /// Its name ([`TENSOR_NAMES`](crate::TENSOR_NAMES)).
+        name: String,
+    },
+    /// A tensor has another shape than the architecture's.
+    #[error("tensor `{name}` has shape {found:?}, expected {expected:?}")]
+    TensorShape {
+        /// Its name.
+        name: String,
+        /// The file's shape.
+        found: Vec<usize>,
+        /// The architecture's.
+        expected: Vec<usize>,
+    },
+    /// A tensor is neither f32 nor f64.
+    #[error("tensor `{name}` has dtype {dtype}, expected F32 or F64")]
+    TensorType {
+        /// Its name.
+        name: String,
+        /// Its dtype, as safetensors names it.
+        dtype: String,
+    },
+    /// A tensor holds a NaN or an infinity.
+    #[error("tensor `{name}` holds a NaN or an infinity")]
+    NonFiniteTensor {
+        /// Its name.
+        name: String,
+    },
+    /// The tensors are not all of one precision.
+    #[error("tensors mix f32 and f64")]
+    MixedPrecision,
+    /// A layer's weight or bias does not match the architecture.
+    #[error(
+        "layer {layer} has weight {weight:?} and bias {bias:?}, expected ({fan_in}, {fan_out}) and ({fan_out})"
+    )]
+    LayerShape {
+        /// The layer, from the input.
+        layer: usize,
+        /// Its weight's dimensions.
+        weight: Vec<usize>,
+        /// Its bias's dimensions.
+        bias: Vec<usize>,
+        /// The architecture's fan-in.
+        fan_in: usize,
+        /// The architecture's fan-out.
+        fan_out: usize,
+    },
+    /// The encoder-view entry does not parse.
+    #[error("{key}: {message}", key = crate::ENCODER_VIEW_KEY)]
+    EncoderView {
+        /// What the parser says.
+        message: String,
+    },
+    /// The weights are not the ones the stored fingerprint names.
+    #[error("weights do not match the fingerprint stored with them")]
+    Fingerprint,
 }
 
 /// The one check of row-major input: `samples` must be a whole number of

@@ -9,7 +9,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use sha2::{Digest, Sha256};
 
 use crate::arch::Architecture;
-use crate::error::{ModelError, Result};
+use crate::error::{ModelError, Result, WeightsProblem};
 use crate::network::{Autoencoder, Dense, Layers};
 use crate::view::InputView;
 
@@ -147,6 +147,7 @@ impl Autoencoder {
 
     /// Reads a model from safetensors bytes onto `device`.
     pub fn from_safetensors(bytes: &[u8], device: &Device) -> Result<(Self, ModelInfo)> {
+        let bad = |problem| ModelError::BadWeights { problem };
         let (_, file_meta) = SafeTensors::read_metadata(bytes)?;
         let meta: BTreeMap<String, String> = file_meta
             .metadata()
@@ -155,52 +156,46 @@ impl Autoencoder {
             .into_iter()
             .collect();
         let get = |key: &str| {
-            meta.get(key).ok_or_else(|| ModelError::BadWeights {
-                reason: format!("metadata lacks `{key}`"),
-            })
+            meta.get(key)
+                .ok_or_else(|| bad(WeightsProblem::MissingKey { key: key.into() }))
         };
         if get("format")? != FORMAT_TAG {
-            return Err(ModelError::BadWeights {
-                reason: format!("format `{}` is not `{FORMAT_TAG}`", get("format")?),
-            });
+            return Err(bad(WeightsProblem::Format {
+                found: get("format")?.clone(),
+                expected: FORMAT_TAG,
+            }));
         }
-        let sizes: Vec<usize> = get("architecture")?
+        let text = get("architecture")?;
+        let not_nml = || bad(WeightsProblem::Architecture { text: text.clone() });
+        let sizes: Vec<usize> = text
             .split(',')
             .map(|s| s.trim().parse::<usize>())
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| ModelError::BadWeights {
-                reason: format!("architecture: {e}"),
-            })?;
+            .map_err(|_| not_nml())?;
         let [n, m, l] = sizes[..] else {
-            return Err(ModelError::BadWeights {
-                reason: "architecture must be `n,m,l`".into(),
-            });
+            return Err(not_nml());
         };
         let arch = Architecture::new(n, m, l)?;
-        let lambda = get("lambda")?
+        let text = get("lambda")?;
+        let lambda = text
             .parse::<f64>()
-            .map_err(|e| ModelError::BadWeights {
-                reason: format!("lambda: {e}"),
-            })?;
+            .map_err(|_| bad(WeightsProblem::Lambda { text: text.clone() }))?;
         let selector = get("selector")?.clone();
 
         let st = SafeTensors::deserialize(bytes)?;
         let load = |name: &str, expected: &[usize]| -> Result<Tensor> {
-            let view = st.tensor(name).map_err(|_| ModelError::BadWeights {
-                reason: format!("tensor `{name}` is missing"),
-            })?;
+            let view = st
+                .tensor(name)
+                .map_err(|_| bad(WeightsProblem::MissingTensor { name: name.into() }))?;
             if view.shape() != expected {
-                return Err(ModelError::BadWeights {
-                    reason: format!(
-                        "tensor `{name}` has shape {:?}, expected {expected:?}",
-                        view.shape()
-                    ),
-                });
+                return Err(bad(WeightsProblem::TensorShape {
+                    name: name.into(),
+                    found: view.shape().to_vec(),
+                    expected: expected.to_vec(),
+                }));
             }
             let data = view.data();
-            let non_finite = || ModelError::BadWeights {
-                reason: format!("tensor `{name}` holds a NaN or an infinity"),
-            };
+            let non_finite = || bad(WeightsProblem::NonFiniteTensor { name: name.into() });
             let t = match view.dtype() {
                 Dtype::F32 => {
                     let values: Vec<f32> = data
@@ -223,9 +218,10 @@ impl Autoencoder {
                     Tensor::from_vec(values, expected, device)?
                 }
                 other => {
-                    return Err(ModelError::BadWeights {
-                        reason: format!("tensor `{name}` has dtype {other:?}, expected F32 or F64"),
-                    });
+                    return Err(bad(WeightsProblem::TensorType {
+                        name: name.into(),
+                        dtype: format!("{other:?}"),
+                    }));
                 }
             };
             Ok(t)
@@ -242,22 +238,18 @@ impl Autoencoder {
             .iter()
             .any(|l| l.weight.dtype() != dtype || l.bias.dtype() != dtype)
         {
-            return Err(ModelError::BadWeights {
-                reason: "tensors mix f32 and f64".into(),
-            });
+            return Err(bad(WeightsProblem::MixedPrecision));
         }
         let mut model = Self::from_parts(arch, Layers::new(layers.try_into().expect("four layers")))?;
         if let Some(view) = meta.get(ENCODER_VIEW_KEY) {
-            model.view = view.parse().map_err(|reason| ModelError::BadWeights {
-                reason: format!("{ENCODER_VIEW_KEY}: {reason}"),
-            })?;
+            model.view = view
+                .parse()
+                .map_err(|message| bad(WeightsProblem::EncoderView { message }))?;
         }
         if let Some(stored) = meta.get("fingerprint")
             && *stored != hex(&model.fingerprint()?)
         {
-            return Err(ModelError::BadWeights {
-                reason: "weights do not match the fingerprint stored with them".into(),
-            });
+            return Err(bad(WeightsProblem::Fingerprint));
         }
         let reserved = [
             "format",

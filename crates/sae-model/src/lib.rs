@@ -64,7 +64,7 @@ mod view;
 mod gradcheck;
 
 pub use arch::Architecture;
-pub use error::{ModelError, Result, whole_records};
+pub use error::{ModelError, Result, WeightsProblem, whole_records};
 pub use exact::ExactDecoder;
 pub use io::{ENCODER_VIEW_KEY, FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex, unhex};
 pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, Dense, Layers, MIN_BLOCK_ROWS, SparseCode, StepStats};

@@ -5,7 +5,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::arch::Architecture;
-use crate::error::{ModelError, Result, whole_records};
+use crate::error::{ModelError, Result, WeightsProblem, whole_records};
 use crate::fused::relu_backward;
 use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
 use crate::selector::SparseSelector;
@@ -269,11 +269,13 @@ impl Autoencoder {
         for (k, ((fan_in, fan_out), layer)) in arch.layers().into_iter().zip(layers.as_array()).enumerate() {
             if layer.weight.dims() != [fan_in, fan_out] || layer.bias.dims() != [fan_out] {
                 return Err(ModelError::BadWeights {
-                    reason: format!(
-                        "layer {k} has weight {:?} and bias {:?}, expected ({fan_in}, {fan_out}) and ({fan_out})",
-                        layer.weight.dims(),
-                        layer.bias.dims()
-                    ),
+                    problem: WeightsProblem::LayerShape {
+                        layer: k,
+                        weight: layer.weight.dims().to_vec(),
+                        bias: layer.bias.dims().to_vec(),
+                        fan_in,
+                        fan_out,
+                    },
                 });
             }
         }
@@ -605,17 +607,17 @@ impl Autoencoder {
 pub(crate) fn check_codes(codes: &[SparseCode], l: usize) -> Result<()> {
     for (b, code) in codes.iter().enumerate() {
         if code.indices.len() != code.values.len() {
-            return Err(ModelError::Shape {
-                reason: format!(
-                    "code {b} has {} indices but {} values",
-                    code.indices.len(),
-                    code.values.len()
-                ),
+            return Err(ModelError::CodeLengths {
+                code: b,
+                indices: code.indices.len(),
+                values: code.values.len(),
             });
         }
         if let Some(&i) = code.indices.iter().find(|&&i| i as usize >= l) {
-            return Err(ModelError::Shape {
-                reason: format!("code {b} has index {i} beyond the latent size {l}"),
+            return Err(ModelError::IndexBeyondLatent {
+                code: b,
+                index: i,
+                latent: l,
             });
         }
     }

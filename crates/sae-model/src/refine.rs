@@ -123,8 +123,9 @@ impl Autoencoder {
         let n = self.architecture().input;
         self.batch_tensor(samples)?; // validates shape and values
         if samples.len() / n != codes.len() {
-            return Err(ModelError::Shape {
-                reason: format!("{} records but {} codes", samples.len() / n, codes.len()),
+            return Err(ModelError::CodeCount {
+                records: samples.len() / n,
+                codes: codes.len(),
             });
         }
         self.check_codes(codes)?;
@@ -467,7 +468,7 @@ mod tests {
         }
         assert!(matches!(
             model.refine(&x, &codes[..2], &Refinement::default()),
-            Err(ModelError::Shape { .. })
+            Err(ModelError::CodeCount { codes: 2, .. })
         ));
         let beyond = vec![SparseCode {
             indices: vec![48],
@@ -475,7 +476,7 @@ mod tests {
         }];
         assert!(matches!(
             model.refine(&x[..24], &beyond, &Refinement::default()),
-            Err(ModelError::Shape { .. })
+            Err(ModelError::IndexBeyondLatent { index: 48, .. })
         ));
         let none = Refinement {
             iterations: 0,

@@ -95,7 +95,9 @@ fn damaged_files_are_refused() {
     flipped[last] ^= 0x01;
     assert!(matches!(
         Autoencoder::from_safetensors(&flipped, &Device::Cpu),
-        Err(ModelError::BadWeights { .. })
+        Err(ModelError::BadWeights {
+            problem: sae_model::WeightsProblem::Fingerprint
+        })
     ));
     assert!(Autoencoder::from_safetensors(&bytes[..bytes.len() / 2], &Device::Cpu).is_err());
     assert!(Autoencoder::from_safetensors(b"not a safetensors file", &Device::Cpu).is_err());
@@ -104,6 +106,8 @@ fn damaged_files_are_refused() {
         safetensors::serialize(Vec::<(&str, safetensors::tensor::TensorView<'_>)>::new(), None).unwrap();
     assert!(matches!(
         Autoencoder::from_safetensors(&plain, &Device::Cpu),
-        Err(ModelError::BadWeights { .. })
+        Err(ModelError::BadWeights {
+            problem: sae_model::WeightsProblem::MissingKey { key }
+        }) if key == "format"
     ));
 }
