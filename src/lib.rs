@@ -36,6 +36,7 @@ mod preset;
 mod recipe;
 #[cfg(feature = "sas")]
 mod stream;
+mod summary;
 pub mod transform;
 
 pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
@@ -49,6 +50,7 @@ pub use recipe::{Overrides, Recipe, SimulationRecipe};
 pub use sae_bounded::{BoundReport, ErrorBound, Violation};
 #[cfg(feature = "sas")]
 pub use stream::SimulatedImages;
+pub use summary::{ByteSummary, ContainerSummary};
 pub use transform::Transforms;
 
 // What a user needs to configure, train and inspect, in one namespace.
