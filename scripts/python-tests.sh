@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The Python package's tests: a venv with maturin, numpy, pytest, numcodecs,
+# zarr and Dask from the package index, the package installed the way the
+# README says (`pip install crates/sae-python`), then pytest. The CLI the
+# tests compare bytes with is this workspace's release build.
+#   scripts/python-tests.sh [PYTEST ARGS]   (venv in target/python-venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+venv=target/python-venv
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv" || {
+        echo "python3 -m venv failed: install python3-venv (Debian) or set PYTHON" >&2
+        exit 1
+    }
+fi
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q "maturin>=1.9,<2" numpy pytest numcodecs zarr "dask[array]" distributed
+
+echo "== pip install crates/sae-python"
+"$venv/bin/pip" install -q crates/sae-python
+
+echo "== the sae CLI (release), for byte-for-byte comparisons"
+cargo build --release --locked -p sae-cli
+export SAE_BIN="$PWD/target/release/sae"
+
+echo "== pytest crates/sae-python/tests"
+"$venv/bin/python" -m pytest crates/sae-python/tests -q "$@"
