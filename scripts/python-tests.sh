@@ -2,7 +2,9 @@
 # The Python package's tests: a venv with maturin, numpy, pytest, numcodecs,
 # zarr and Dask from the package index, the package installed the way the
 # README says (`pip install crates/sae-python`), then pytest. The CLI the
-# tests compare bytes with is this workspace's release build.
+# tests compare bytes with is this workspace's `sae` as `cargo test` built it
+# (target/debug/sae; the same code gives the same bytes at any opt-level),
+# else a fresh build of it.
 #   scripts/python-tests.sh [PYTEST ARGS]   (venv in target/python-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +23,11 @@ fi
 echo "== pip install crates/sae-python"
 "$venv/bin/pip" install -q crates/sae-python
 
-echo "== the sae CLI (release), for byte-for-byte comparisons"
-cargo build --release --locked -p sae-cli
-export SAE_BIN="$PWD/target/release/sae"
+echo "== the sae CLI, for byte-for-byte comparisons"
+if [ -z "${SAE_BIN:-}" ]; then
+    [ -x target/debug/sae ] || cargo build --locked -p sae-cli
+    export SAE_BIN="$PWD/target/debug/sae"
+fi
 
 echo "== pytest crates/sae-python/tests"
 "$venv/bin/python" -m pytest crates/sae-python/tests -q "$@"

@@ -60,7 +60,7 @@ pub use sae_container::{
 };
 pub use sae_model::{
     DecoderTuning, InputView, LambdaControl, LrSchedule, ModelError, Progress, Refinement, SampleSource,
-    Selector, TrainConfig, TrainReport, TuneReport, TuneRound,
+    Selector, StepPath, TrainConfig, TrainReport, TuneReport, TuneRound,
 };
 
 pub use sae_arith;

@@ -105,3 +105,84 @@ fn relu_derivative_at_zero_is_zero() {
     assert_eq!(grads.encoder_hidden.weight.to_vec2::<f64>().unwrap(), [[0.0]]);
     assert_eq!(grads.encoder_hidden.bias.to_vec1::<f64>().unwrap(), [0.0]);
 }
+
+/// A network whose batch uses a third of its latent units: the others get a
+/// large negative bias, so they stay off for every sample.
+fn sparse_model(dtype: DType, seed: u64) -> (Autoencoder, Tensor) {
+    let arch = Architecture::new(24, 16, 96).unwrap();
+    let mut model = Autoencoder::new_with_dtype(arch, &Device::Cpu, seed, dtype).unwrap();
+    let bias: Vec<f64> = (0..96).map(|j| if j % 3 == 0 { 0.05 } else { -1e3 }).collect();
+    model.layers.encoder_latent.bias = Tensor::new(bias.as_slice(), &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap();
+    let x: Vec<f64> = (0..9 * 24)
+        .map(|i| ((i * 37 % 29) as f64 / 7.0 - 1.5).abs() + 0.1)
+        .collect();
+    let x = Tensor::from_vec(x, (9, 24), &Device::Cpu)
+        .unwrap()
+        .to_dtype(dtype)
+        .unwrap();
+    (model, x)
+}
+
+#[test]
+fn the_step_on_active_units_equals_the_dense_step() {
+    use crate::network::StepPath;
+    for (dtype, tolerance) in [(DType::F64, 1e-12), (DType::F32, 1e-5)] {
+        for selector in [&Identity as &dyn SparseSelector, &ForwardDifference] {
+            let (model, x) = sparse_model(dtype, 5);
+            let act = model.forward(&x, StepPath::Auto).unwrap();
+            let used = act
+                .support
+                .as_ref()
+                .expect("a third of the units: the sparse path")
+                .z
+                .dim(1)
+                .unwrap();
+            assert!(used > 0 && used <= 32, "{used} units active");
+            let step = |path| model.step_on(&x, 0.2, selector, true, path).unwrap();
+            let (sparse_stats, sparse) = step(StepPath::Auto);
+            let (dense_stats, dense) = step(StepPath::Dense);
+            let close = |a: f64, b: f64| (a - b).abs() <= tolerance * (1.0 + b.abs());
+            assert!(close(sparse_stats.recon, dense_stats.recon) && sparse_stats.nnz == dense_stats.nnz);
+            let (sparse, dense) = (sparse.unwrap(), dense.unwrap());
+            for k in 0..4 {
+                let (s, d) = (sparse.as_array()[k], dense.as_array()[k]);
+                for (a, b) in [(&s.weight, &d.weight), (&s.bias, &d.bias)] {
+                    assert_eq!(a.dims(), b.dims());
+                    let a = a
+                        .to_dtype(DType::F64)
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1::<f64>()
+                        .unwrap();
+                    let b = b
+                        .to_dtype(DType::F64)
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1::<f64>()
+                        .unwrap();
+                    let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                    for (i, (a, b)) in a.iter().zip(&b).enumerate() {
+                        assert!(
+                            (a - b).abs() <= tolerance * (1.0 + scale),
+                            "{dtype:?} {} layer {k} [{i}]: sparse {a}, dense {b}",
+                            selector.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_dense_batch_takes_the_dense_path() {
+    use crate::network::StepPath;
+    let (mut model, x) = sparse_model(DType::F64, 1);
+    model.layers.encoder_latent.bias = model.layers.encoder_latent.bias.ones_like().unwrap();
+    assert!(model.forward(&x, StepPath::Auto).unwrap().support.is_none());
+}

@@ -67,7 +67,10 @@ pub use arch::Architecture;
 pub use error::{ModelError, Result, WeightsProblem, whole_records};
 pub use exact::ExactDecoder;
 pub use io::{ENCODER_VIEW_KEY, FORMAT_TAG, ModelInfo, TENSOR_NAMES, hex, unhex};
-pub use network::{Autoencoder, DEFAULT_BLOCK_ROWS, Dense, Layers, MIN_BLOCK_ROWS, SparseCode, StepStats};
+pub use network::{
+    Autoencoder, DEFAULT_BLOCK_ROWS, Dense, Layers, MIN_BLOCK_ROWS, SPARSE_STEP_FRACTION, SparseCode,
+    StepPath, StepStats,
+};
 pub use optim::{Adam, AdamConfig};
 pub use refine::Refinement;
 pub use selector::{ForwardDifference, Identity, Selector, SparseSelector, selector_from_name};

@@ -114,6 +114,55 @@ pub(crate) struct Activations {
     pub y: Tensor,
     /// Positive entries of `z` over the batch.
     pub active: u64,
+    /// Latent units positive for at least one sample of the batch.
+    pub units: usize,
+    /// The batch's active latent units, when the step runs on them alone.
+    pub support: Option<Support>,
+}
+
+/// The largest share of the latent's units a batch may use for the step to
+/// run on its active units alone: gathering them costs less than the
+/// products it saves up to about this share (measured in
+/// `docs/benchmarks.md`, "Training on the active units").
+pub const SPARSE_STEP_FRACTION: f64 = 0.75;
+
+/// How a training step runs its products over the latent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StepPath {
+    /// On the batch's active units alone when they are at most
+    /// [`SPARSE_STEP_FRACTION`] of the latent, else on all of them: the same
+    /// gradients up to float rounding, fewer products.
+    #[default]
+    Auto,
+    /// On every unit, always (the reference the sparse path is tested
+    /// against, and the old path for side-by-side measurements).
+    Dense,
+}
+
+/// The latent units a batch uses: those positive for at least one sample.
+pub(crate) struct Support {
+    /// Their indices, ascending (`u32`).
+    pub units: Tensor,
+    /// `z` on those columns only, `(batch, units)`.
+    pub z: Tensor,
+}
+
+impl Support {
+    /// How many units of `z` (shape `(batch, l)`) fire for some sample, and
+    /// their support, or `None` when on `path` the step runs densely: more
+    /// than [`SPARSE_STEP_FRACTION`] of the units (or none) fire, or the
+    /// path is [`StepPath::Dense`].
+    fn of(z: &Tensor, l: usize, path: StepPath) -> candle_core::Result<(usize, Option<Self>)> {
+        let fired = z.gt(0.0)?.max(0)?.to_vec1::<u8>()?;
+        let units: Vec<u32> = (0..l as u32).filter(|&j| fired[j as usize] != 0).collect();
+        let count = units.len();
+        if path == StepPath::Dense || count == 0 || count as f64 > SPARSE_STEP_FRACTION * l as f64 {
+            return Ok((count, None));
+        }
+        let units = Tensor::from_vec(units, count, z.device())?;
+        let z = z.index_select(&units, 1)?;
+        Ok((count, Some(Self { units, z })))
+    }
 }
 
 /// Batch means of the training objective's terms and of the metrics.
@@ -127,6 +176,10 @@ pub struct StepStats {
     pub rel_error: f64,
     /// Mean active latent units per sample.
     pub nnz: f64,
+    /// Latent units active for at least one sample of the batch: the width
+    /// the step's latent products ran on, unless it ran densely
+    /// (more than [`SPARSE_STEP_FRACTION`] of the latent).
+    pub units: usize,
 }
 
 /// One fully connected layer, `x·W + b` for a batch of row vectors `x`.
@@ -508,12 +561,23 @@ impl Autoencoder {
         Ok(out)
     }
 
-    /// Forward pass keeping what the backward pass needs.
-    pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Activations> {
+    /// Forward pass keeping what the backward pass needs. After the ReLU
+    /// only a few latent units fire per sample; when the batch's active units
+    /// are at most [`SPARSE_STEP_FRACTION`] of the latent, the decoder's first
+    /// product runs on those units alone ([`Support`]), and so does every
+    /// product of the backward pass that touches the latent.
+    pub(crate) fn forward(&self, x: &Tensor, path: StepPath) -> candle_core::Result<Activations> {
         let input = self.view.apply(x)?;
         let (h0, _) = self.layers.encoder_hidden.forward(&input, true)?;
         let (z, active) = self.layers.encoder_latent.forward(&h0, true)?;
-        let (h2, _) = self.layers.decoder_hidden.forward(&z, true)?;
+        let (units, support) = Support::of(&z, self.arch.latent, path)?;
+        let h2 = match &support {
+            None => self.layers.decoder_hidden.forward(&z, true)?.0,
+            Some(s) => {
+                let rows = self.layers.decoder_hidden.weight.index_select(&s.units, 0)?;
+                bias_activation(s.z.matmul(&rows)?, &self.layers.decoder_hidden.bias, true)?.0
+            }
+        };
         let (y, _) = self.layers.decoder_output.forward(&h2, false)?;
         Ok(Activations {
             input,
@@ -522,6 +586,8 @@ impl Autoencoder {
             h2,
             y,
             active,
+            units,
+            support,
         })
     }
 
@@ -539,9 +605,21 @@ impl Autoencoder {
         selector: &dyn SparseSelector,
         with_gradients: bool,
     ) -> candle_core::Result<(StepStats, Option<Gradients>)> {
+        self.step_on(x, lambda, selector, with_gradients, StepPath::Auto)
+    }
+
+    /// [`step`](Self::step) with the latent's products on `path`.
+    pub(crate) fn step_on(
+        &self,
+        x: &Tensor,
+        lambda: f64,
+        selector: &dyn SparseSelector,
+        with_gradients: bool,
+        path: StepPath,
+    ) -> candle_core::Result<(StepStats, Option<Gradients>)> {
         let batch = x.dim(0)?;
         let b = batch as f64;
-        let act = self.forward(x)?;
+        let act = self.forward(x, path)?;
         let (dy, sums) = residual(act.y, x, 2.0 / b)?;
         let (penalty_sum, subgradient) = selector.penalty_and_subgradient(&act.z)?;
         let stats = StepStats {
@@ -549,6 +627,7 @@ impl Autoencoder {
             penalty: penalty_sum / b,
             rel_error: sums.relative_error / b,
             nnz: act.active as f64 / b,
+            units: act.units,
         };
         if !with_gradients {
             return Ok((stats, None));
@@ -556,16 +635,55 @@ impl Autoencoder {
         let gw3 = act.h2.t()?.matmul(&dy)?;
         let gb3 = column_sums(&dy)?;
         let da2 = relu_backward(dy.matmul(&self.layers.decoder_output.weight.t()?)?, &act.h2)?;
-        let gw2 = act.z.t()?.matmul(&da2)?;
-        let gb2 = column_sums(&da2)?;
-        let mut dz = da2.matmul(&self.layers.decoder_hidden.weight.t()?)?;
-        if lambda != 0.0 {
-            dz = add_scaled(dz, &subgradient, lambda / b)?;
-        }
-        let da1 = relu_backward(dz, &act.z)?;
-        let gw1 = act.h0.t()?.matmul(&da1)?;
-        let gb1 = column_sums(&da1)?;
-        let da0 = relu_backward(da1.matmul(&self.layers.encoder_latent.weight.t()?)?, &act.h0)?;
+        let (gw2, gb2, gw1, gb1, da0) = match &act.support {
+            None => {
+                let gw2 = act.z.t()?.matmul(&da2)?;
+                let gb2 = column_sums(&da2)?;
+                let mut dz = da2.matmul(&self.layers.decoder_hidden.weight.t()?)?;
+                if lambda != 0.0 {
+                    dz = add_scaled(dz, &subgradient, lambda / b)?;
+                }
+                let da1 = relu_backward(dz, &act.z)?;
+                let gw1 = act.h0.t()?.matmul(&da1)?;
+                let gb1 = column_sums(&da1)?;
+                let da0 = relu_backward(da1.matmul(&self.layers.encoder_latent.weight.t()?)?, &act.h0)?;
+                (gw2, gb2, gw1, gb1, da0)
+            }
+            Some(s) => {
+                // The gradient is zero wherever a unit is off for the whole
+                // batch (ReLU′ = 0 there, whatever the selector's
+                // subgradient): products on the active columns only, their
+                // results scattered into zero gradients.
+                let units = &s.units;
+                let l = self.arch.latent;
+                let gw2 = s.z.t()?.matmul(&da2)?;
+                let gw2 = self
+                    .layers
+                    .decoder_hidden
+                    .weight
+                    .zeros_like()?
+                    .index_add(units, &gw2, 0)?;
+                let gb2 = column_sums(&da2)?;
+                let w2 = self.layers.decoder_hidden.weight.index_select(units, 0)?;
+                let mut dz = da2.matmul(&w2.t()?)?;
+                if lambda != 0.0 {
+                    dz = add_scaled(dz, &subgradient.index_select(units, 1)?, lambda / b)?;
+                }
+                let da1 = relu_backward(dz, &s.z)?;
+                let gw1 = act.h0.t()?.matmul(&da1)?;
+                let gw1 = self
+                    .layers
+                    .encoder_latent
+                    .weight
+                    .zeros_like()?
+                    .index_add(units, &gw1, 1)?;
+                let gb1 = column_sums(&da1)?;
+                let gb1 = Tensor::zeros(l, gb1.dtype(), gb1.device())?.index_add(units, &gb1, 0)?;
+                let w1 = self.layers.encoder_latent.weight.index_select(units, 1)?;
+                let da0 = relu_backward(da1.matmul(&w1.t()?)?, &act.h0)?;
+                (gw2, gb2, gw1, gb1, da0)
+            }
+        };
         let gw0 = act.input.t()?.matmul(&da0)?;
         let gb0 = column_sums(&da0)?;
         let dense = |weight, bias| Dense { weight, bias };
@@ -584,7 +702,20 @@ impl Autoencoder {
         optimizer: &mut crate::optim::Adam,
         learning_rate: f64,
     ) -> Result<StepStats> {
-        let (stats, grads) = self.step(x, lambda, selector, true)?;
+        self.train_step_on(x, lambda, selector, optimizer, learning_rate, StepPath::Auto)
+    }
+
+    /// [`train_step`](Self::train_step) with the latent's products on `path`.
+    pub fn train_step_on(
+        &mut self,
+        x: &Tensor,
+        lambda: f64,
+        selector: &dyn SparseSelector,
+        optimizer: &mut crate::optim::Adam,
+        learning_rate: f64,
+        path: StepPath,
+    ) -> Result<StepStats> {
+        let (stats, grads) = self.step_on(x, lambda, selector, true, path)?;
         let loss = stats.recon + lambda * stats.penalty;
         if !loss.is_finite() {
             return Err(ModelError::Diverged {

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::{ModelError, Result, whole_records};
 use crate::io::ModelInfo;
-use crate::network::Autoencoder;
+use crate::network::{Autoencoder, StepPath};
 use crate::optim::{Adam, AdamConfig};
 use crate::selector::SparseSelector;
 
@@ -163,6 +163,9 @@ pub struct TrainConfig {
     /// after every step with decay `d` (e.g. 0.999), and validate, keep and
     /// return the averaged weights instead of the last ones. `None`: no average.
     pub weight_average: Option<f64>,
+    /// How each step runs its products over the latent: on the batch's
+    /// active units ([`StepPath::Auto`], the default) or on all of them.
+    pub step_path: StepPath,
 }
 
 impl Default for TrainConfig {
@@ -182,6 +185,7 @@ impl Default for TrainConfig {
             restore_best: true,
             checkpoint_dir: None,
             weight_average: None,
+            step_path: StepPath::Auto,
         }
     }
 }
@@ -243,6 +247,9 @@ pub struct Progress {
     pub batch_rel_error: f64,
     /// Mean number of active latent units per sample in the batch.
     pub batch_nnz: f64,
+    /// Latent units active for some sample of the batch (the width the
+    /// step's latent products ran on when it ran on the active units).
+    pub batch_units: usize,
     /// Validation metrics, on the last step of an epoch.
     pub validation: Option<Validation>,
     /// Fresh samples from a [`SampleSource`] that went into the pool so far.
@@ -448,7 +455,7 @@ impl Trainer {
                 let seconds = started.elapsed().as_secs_f64();
                 let lr = self.learning_rate(step, total_steps, seconds);
                 let x = gather(model, &pool, chunk)?;
-                let stats = model.train_step(&x, lambda, &*self.selector, &mut adam, lr)?;
+                let stats = model.train_step_on(&x, lambda, &*self.selector, &mut adam, lr, c.step_path)?;
                 if let (Some(avg), Some(decay)) = (average.as_mut(), c.weight_average) {
                     // Bias-corrected early on: the average starts as a copy of the start.
                     let d = decay.min((1.0 + step as f64) / (10.0 + step as f64));
@@ -491,6 +498,7 @@ impl Trainer {
                     learning_rate: lr,
                     batch_rel_error: rel_error,
                     batch_nnz: stats.nnz,
+                    batch_units: stats.units,
                     validation,
                     fresh_samples: report.fresh_samples,
                     seconds,
