@@ -7,7 +7,10 @@ use rand_chacha::ChaCha8Rng;
 use crate::arch::Architecture;
 use crate::error::{ModelError, Result, WeightsProblem, whole_records};
 use crate::fused::relu_backward;
-use crate::fused::{SparseLayer, add_scaled, bias_activation, column_sums, residual, sparse_layer_fusable};
+use crate::fused::{
+    SparseLayer, add_scaled, bias_activation, column_sums, gather_columns_transposed, residual,
+    scatter_columns, scatter_rows, sparse_layer_fusable, transposed,
+};
 use crate::selector::SparseSelector;
 use crate::view::InputView;
 
@@ -141,10 +144,14 @@ pub enum StepPath {
 
 /// The latent units a batch uses: those positive for at least one sample.
 pub(crate) struct Support {
-    /// Their indices, ascending (`u32`).
+    /// Their indices, ascending.
+    pub list: Vec<u32>,
+    /// The same indices as a tensor (`u32`).
     pub units: Tensor,
     /// `z` on those columns only, `(batch, units)`.
     pub z: Tensor,
+    /// The decoder's first weight matrix on those rows only, `(units, m)`.
+    pub decoder_rows: Tensor,
 }
 
 impl Support {
@@ -152,16 +159,25 @@ impl Support {
     /// their support, or `None` when on `path` the step runs densely: more
     /// than [`SPARSE_STEP_FRACTION`] of the units (or none) fire, or the
     /// path is [`StepPath::Dense`].
-    fn of(z: &Tensor, l: usize, path: StepPath) -> candle_core::Result<(usize, Option<Self>)> {
+    fn of(z: &Tensor, decoder: &Tensor, path: StepPath) -> candle_core::Result<(usize, Option<Self>)> {
+        let l = decoder.dim(0)?;
         let fired = z.gt(0.0)?.max(0)?.to_vec1::<u8>()?;
         let units: Vec<u32> = (0..l as u32).filter(|&j| fired[j as usize] != 0).collect();
         let count = units.len();
         if path == StepPath::Dense || count == 0 || count as f64 > SPARSE_STEP_FRACTION * l as f64 {
             return Ok((count, None));
         }
-        let units = Tensor::from_vec(units, count, z.device())?;
-        let z = z.index_select(&units, 1)?;
-        Ok((count, Some(Self { units, z })))
+        let list = units;
+        let units = Tensor::from_slice(&list, count, z.device())?;
+        Ok((
+            count,
+            Some(Self {
+                z: z.index_select(&units, 1)?,
+                decoder_rows: decoder.index_select(&units, 0)?,
+                list,
+                units,
+            }),
+        ))
     }
 }
 
@@ -570,12 +586,16 @@ impl Autoencoder {
         let input = self.view.apply(x)?;
         let (h0, _) = self.layers.encoder_hidden.forward(&input, true)?;
         let (z, active) = self.layers.encoder_latent.forward(&h0, true)?;
-        let (units, support) = Support::of(&z, self.arch.latent, path)?;
+        let (units, support) = Support::of(&z, &self.layers.decoder_hidden.weight, path)?;
         let h2 = match &support {
             None => self.layers.decoder_hidden.forward(&z, true)?.0,
             Some(s) => {
-                let rows = self.layers.decoder_hidden.weight.index_select(&s.units, 0)?;
-                bias_activation(s.z.matmul(&rows)?, &self.layers.decoder_hidden.bias, true)?.0
+                bias_activation(
+                    s.z.matmul(&s.decoder_rows)?,
+                    &self.layers.decoder_hidden.bias,
+                    true,
+                )?
+                .0
             }
         };
         let (y, _) = self.layers.decoder_output.forward(&h2, false)?;
@@ -634,19 +654,25 @@ impl Autoencoder {
         }
         let gw3 = act.h2.t()?.matmul(&dy)?;
         let gb3 = column_sums(&dy)?;
-        let da2 = relu_backward(dy.matmul(&self.layers.decoder_output.weight.t()?)?, &act.h2)?;
+        let da2 = relu_backward(
+            dy.matmul(&transposed(&self.layers.decoder_output.weight)?)?,
+            &act.h2,
+        )?;
         let (gw2, gb2, gw1, gb1, da0) = match &act.support {
             None => {
                 let gw2 = act.z.t()?.matmul(&da2)?;
                 let gb2 = column_sums(&da2)?;
-                let mut dz = da2.matmul(&self.layers.decoder_hidden.weight.t()?)?;
+                let mut dz = da2.matmul(&transposed(&self.layers.decoder_hidden.weight)?)?;
                 if lambda != 0.0 {
                     dz = add_scaled(dz, &subgradient, lambda / b)?;
                 }
                 let da1 = relu_backward(dz, &act.z)?;
                 let gw1 = act.h0.t()?.matmul(&da1)?;
                 let gb1 = column_sums(&da1)?;
-                let da0 = relu_backward(da1.matmul(&self.layers.encoder_latent.weight.t()?)?, &act.h0)?;
+                let da0 = relu_backward(
+                    da1.matmul(&transposed(&self.layers.encoder_latent.weight)?)?,
+                    &act.h0,
+                )?;
                 (gw2, gb2, gw1, gb1, da0)
             }
             Some(s) => {
@@ -654,33 +680,20 @@ impl Autoencoder {
                 // batch (ReLU′ = 0 there, whatever the selector's
                 // subgradient): products on the active columns only, their
                 // results scattered into zero gradients.
-                let units = &s.units;
+                let (list, units) = (&s.list, &s.units);
                 let l = self.arch.latent;
-                let gw2 = s.z.t()?.matmul(&da2)?;
-                let gw2 = self
-                    .layers
-                    .decoder_hidden
-                    .weight
-                    .zeros_like()?
-                    .index_add(units, &gw2, 0)?;
+                let gw2 = scatter_rows(&s.z.t()?.matmul(&da2)?, list, units, l)?;
                 let gb2 = column_sums(&da2)?;
-                let w2 = self.layers.decoder_hidden.weight.index_select(units, 0)?;
-                let mut dz = da2.matmul(&w2.t()?)?;
+                let mut dz = da2.matmul(&transposed(&s.decoder_rows)?)?;
                 if lambda != 0.0 {
                     dz = add_scaled(dz, &subgradient.index_select(units, 1)?, lambda / b)?;
                 }
                 let da1 = relu_backward(dz, &s.z)?;
-                let gw1 = act.h0.t()?.matmul(&da1)?;
-                let gw1 = self
-                    .layers
-                    .encoder_latent
-                    .weight
-                    .zeros_like()?
-                    .index_add(units, &gw1, 1)?;
+                let gw1 = scatter_columns(&act.h0.t()?.matmul(&da1)?, list, units, l)?;
                 let gb1 = column_sums(&da1)?;
                 let gb1 = Tensor::zeros(l, gb1.dtype(), gb1.device())?.index_add(units, &gb1, 0)?;
-                let w1 = self.layers.encoder_latent.weight.index_select(units, 1)?;
-                let da0 = relu_backward(da1.matmul(&w1.t()?)?, &act.h0)?;
+                let w1 = gather_columns_transposed(&self.layers.encoder_latent.weight, list, units)?;
+                let da0 = relu_backward(da1.matmul(&w1)?, &act.h0)?;
                 (gw2, gb2, gw1, gb1, da0)
             }
         };
