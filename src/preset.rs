@@ -36,8 +36,8 @@ pub enum Preset {
     /// renewed while it trains ([`Preset::recipe`] has every stage).
     ///
     /// Measured (README, the main job `cargo run --release --example
-    /// sas_roundtrip`, 2 cores): trained on 6 000 simulated images in 159 s,
-    /// on 500 held-out ones a mean relative L2 error of 4.51e-2 at 256× the
+    /// sas_roundtrip`, 2 cores): trained on 6 000 simulated images in 126 s,
+    /// on 500 held-out ones a mean relative L2 error of 4.55e-2 at 259× the
     /// raw f32 bytes; trained for the hour on simulated images (`sae train
     /// --simulate`), 3.02e-2 at 365× on the 1 000 public images.
     /// `docs/results.md` has the whole rate–distortion curve.
