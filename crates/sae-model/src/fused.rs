@@ -780,35 +780,27 @@ pub(crate) fn gather_columns_transposed(
     }
 }
 
-/// A `(rows, cols)` gradient that is `g` (`(k, cols)`) at the listed rows and 0 elsewhere.
-pub(crate) fn scatter_rows(
+/// A gradient that is `g` at the listed rows (`axis` 0: `g` is `(k, cols)`,
+/// the result `(len, cols)`) or columns (`axis` 1: `g` is `(rows, k)`, the
+/// result `(rows, len)`), and 0 elsewhere.
+pub(crate) fn scatter(
     g: &Tensor,
     units: &[u32],
     index: &Tensor,
-    rows: usize,
+    axis: usize,
+    len: usize,
 ) -> candle_core::Result<Tensor> {
-    let cols = g.dim(1)?;
+    let (r, c) = g.dims2()?;
+    let (rows, cols) = if axis == 0 { (len, c) } else { (r, len) };
     if fusable(&[g]) {
-        let kind = Gather::ScatterRows { rows, cols };
+        let kind = if axis == 0 {
+            Gather::ScatterRows { rows, cols }
+        } else {
+            Gather::ScatterColumns { rows, cols }
+        };
         g.apply_op1_no_bwd(&GatherOp { units, kind })
     } else {
-        Tensor::zeros((rows, cols), g.dtype(), g.device())?.index_add(index, g, 0)
-    }
-}
-
-/// A `(rows, cols)` gradient that is `g` (`(rows, k)`) at the listed columns and 0 elsewhere.
-pub(crate) fn scatter_columns(
-    g: &Tensor,
-    units: &[u32],
-    index: &Tensor,
-    cols: usize,
-) -> candle_core::Result<Tensor> {
-    let rows = g.dim(0)?;
-    if fusable(&[g]) {
-        let kind = Gather::ScatterColumns { rows, cols };
-        g.apply_op1_no_bwd(&GatherOp { units, kind })
-    } else {
-        Tensor::zeros((rows, cols), g.dtype(), g.device())?.index_add(index, g, 1)
+        Tensor::zeros((rows, cols), g.dtype(), g.device())?.index_add(index, g, axis)
     }
 }
 
@@ -823,6 +815,15 @@ pub(crate) fn transposed(w: &Tensor) -> candle_core::Result<Tensor> {
     } else {
         w.t()?.contiguous()
     }
+}
+
+/// Every element of `t`, as f64, in row-major order (for tests).
+#[cfg(test)]
+pub(crate) fn f64_values(t: &Tensor) -> Vec<f64> {
+    t.to_dtype(DType::F64)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1::<f64>())
+        .expect("a numeric tensor")
 }
 
 #[cfg(test)]
@@ -871,7 +872,7 @@ mod gather_tests {
                     .unwrap()
                     .index_add(&index, &picked, 1)
                     .unwrap();
-                same(&scatter_columns(&picked, &list, &index, cols).unwrap(), &expected);
+                same(&scatter(&picked, &list, &index, 1, cols).unwrap(), &expected);
                 let rows_list: Vec<u32> = (0..rows as u32).filter(|j| j % 2 == 0).collect();
                 let rows_index = Tensor::from_slice(&rows_list, rows_list.len(), &Device::Cpu).unwrap();
                 let picked_rows = w.index_select(&rows_index, 0).unwrap();
@@ -880,7 +881,7 @@ mod gather_tests {
                     .index_add(&rows_index, &picked_rows, 0)
                     .unwrap();
                 same(
-                    &scatter_rows(&picked_rows, &rows_list, &rows_index, rows).unwrap(),
+                    &scatter(&picked_rows, &rows_list, &rows_index, 0, rows).unwrap(),
                     &expected,
                 );
             }

@@ -3,6 +3,7 @@
 use candle_core::{DType, Device, Tensor};
 
 use crate::arch::Architecture;
+use crate::fused::f64_values;
 use crate::network::Autoencoder;
 use crate::selector::{ForwardDifference, Identity, SparseSelector};
 use crate::view::InputView;
@@ -151,20 +152,7 @@ fn the_step_on_active_units_equals_the_dense_step() {
                 let (s, d) = (sparse.as_array()[k], dense.as_array()[k]);
                 for (a, b) in [(&s.weight, &d.weight), (&s.bias, &d.bias)] {
                     assert_eq!(a.dims(), b.dims());
-                    let a = a
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap();
-                    let b = b
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap();
+                    let (a, b) = (f64_values(a), f64_values(b));
                     let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
                     for (i, (a, b)) in a.iter().zip(&b).enumerate() {
                         assert!(

@@ -8,8 +8,8 @@ use crate::arch::Architecture;
 use crate::error::{ModelError, Result, WeightsProblem, whole_records};
 use crate::fused::relu_backward;
 use crate::fused::{
-    SparseLayer, add_scaled, bias_activation, column_sums, gather_columns_transposed, residual,
-    scatter_columns, scatter_rows, sparse_layer_fusable, transposed,
+    SparseLayer, add_scaled, bias_activation, column_sums, gather_columns_transposed, residual, scatter,
+    sparse_layer_fusable, transposed,
 };
 use crate::selector::SparseSelector;
 use crate::view::InputView;
@@ -682,14 +682,14 @@ impl Autoencoder {
                 // results scattered into zero gradients.
                 let (list, units) = (&s.list, &s.units);
                 let l = self.arch.latent;
-                let gw2 = scatter_rows(&s.z.t()?.matmul(&da2)?, list, units, l)?;
+                let gw2 = scatter(&s.z.t()?.matmul(&da2)?, list, units, 0, l)?;
                 let gb2 = column_sums(&da2)?;
                 let mut dz = da2.matmul(&transposed(&s.decoder_rows)?)?;
                 if lambda != 0.0 {
                     dz = add_scaled(dz, &subgradient.index_select(units, 1)?, lambda / b)?;
                 }
                 let da1 = relu_backward(dz, &s.z)?;
-                let gw1 = scatter_columns(&act.h0.t()?.matmul(&da1)?, list, units, l)?;
+                let gw1 = scatter(&act.h0.t()?.matmul(&da1)?, list, units, 1, l)?;
                 let gb1 = column_sums(&da1)?;
                 let gb1 = Tensor::zeros(l, gb1.dtype(), gb1.device())?.index_add(units, &gb1, 0)?;
                 let w1 = gather_columns_transposed(&self.layers.encoder_latent.weight, list, units)?;
