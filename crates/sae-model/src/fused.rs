@@ -868,22 +868,15 @@ mod gather_tests {
                     &gather_columns_transposed(&w, &list, &index).unwrap(),
                     &picked.t().unwrap().contiguous().unwrap(),
                 );
-                let expected = Tensor::zeros((rows, cols), dtype, &Device::Cpu)
-                    .unwrap()
-                    .index_add(&index, &picked, 1)
-                    .unwrap();
-                same(&scatter(&picked, &list, &index, 1, cols).unwrap(), &expected);
-                let rows_list: Vec<u32> = (0..rows as u32).filter(|j| j % 2 == 0).collect();
-                let rows_index = Tensor::from_slice(&rows_list, rows_list.len(), &Device::Cpu).unwrap();
-                let picked_rows = w.index_select(&rows_index, 0).unwrap();
-                let expected = Tensor::zeros((rows, cols), dtype, &Device::Cpu)
-                    .unwrap()
-                    .index_add(&rows_index, &picked_rows, 0)
-                    .unwrap();
-                same(
-                    &scatter(&picked_rows, &rows_list, &rows_index, 0, rows).unwrap(),
-                    &expected,
-                );
+                // Scattered back along either axis: what candle's index_add into zeros gives.
+                for axis in [0, 1] {
+                    let len = w.dim(axis).unwrap();
+                    let list: Vec<u32> = (0..len as u32).filter(|j| j % 3 != axis as u32).collect();
+                    let index = Tensor::from_slice(&list, list.len(), &Device::Cpu).unwrap();
+                    let picked = w.index_select(&index, axis).unwrap();
+                    let expected = w.zeros_like().unwrap().index_add(&index, &picked, axis).unwrap();
+                    same(&scatter(&picked, &list, &index, axis, len).unwrap(), &expected);
+                }
             }
         }
     }
