@@ -108,10 +108,13 @@ fn records<'py>(data: &Bound<'py, PyAny>) -> PyResult<(PyReadonlyArrayDyn<'py, f
         )));
     }
     if let Ok(f32s) = data.cast::<PyArrayDyn<f32>>() {
-        let readonly = f32s.readonly();
-        // `as_slice` also accepts Fortran order; records are rows, C order.
-        if f32s.is_c_contiguous() && readonly.as_slice().is_ok() {
-            return Ok((readonly, shape));
+        // An array borrowed mutably elsewhere (another thread writing it)
+        // is converted, never read while it changes.
+        if let Ok(readonly) = f32s.try_readonly() {
+            // `as_slice` also accepts Fortran order; records are rows, C order.
+            if f32s.is_c_contiguous() && readonly.as_slice().is_ok() {
+                return Ok((readonly, shape));
+            }
         }
     }
     let converted = data.call_method(
@@ -120,7 +123,10 @@ fn records<'py>(data: &Bound<'py, PyAny>) -> PyResult<(PyReadonlyArrayDyn<'py, f
         Some(&[("order", "C")].into_py_dict(data.py())?),
     )?;
     let converted = converted.cast_into::<PyArrayDyn<f32>>()?;
-    Ok((converted.readonly(), shape))
+    let readonly = converted
+        .try_readonly()
+        .map_err(|e| SaeError::new_err(e.to_string()))?;
+    Ok((readonly, shape))
 }
 
 fn slice<'a>(array: &'a PyReadonlyArrayDyn<'_, f32>) -> PyResult<&'a [f32]> {
@@ -468,11 +474,21 @@ fn simulate_json<'py>(
     Ok((array, text))
 }
 
+/// A bound (`"l2:1e-2"`, `"abs:E"`, `"rel:E"`) checked and written the way
+/// containers record it; `InvalidInput` if it is not one.
+#[pyfunction]
+fn check_max_error(text: &str) -> PyResult<String> {
+    Ok(parse::<ErrorBound>("max_error", Some(text))?
+        .expect("a text was given")
+        .to_string())
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Codec>()?;
     module.add_function(wrap_pyfunction!(inspect_json, module)?)?;
     module.add_function(wrap_pyfunction!(simulate_json, module)?)?;
+    module.add_function(wrap_pyfunction!(check_max_error, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

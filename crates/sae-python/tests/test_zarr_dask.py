@@ -33,6 +33,17 @@ def test_config_round_trips_through_json(model_path, codec):
     assert isinstance(again, SaeCodec) and again.get_config() == sae.get_config()
 
 
+def test_bad_settings_are_refused_when_the_codec_is_made(model_path):
+    with pytest.raises(sae_codec.InvalidInput, match="max_error"):
+        SaeCodec(model=model_path, max_error="l2:-1")
+    with pytest.raises(sae_codec.InvalidInput, match="refine"):
+        SaeCodec(model=model_path, refine=-3)
+    with pytest.raises(sae_codec.InvalidInput, match="dtype"):
+        SaeCodec(model=model_path, dtype="int16")
+    with pytest.raises(FileNotFoundError):
+        SaeCodec(model="no-such-model.safetensors")
+
+
 def test_a_changed_model_file_is_refused(model_path, tmp_path, images):
     config = SaeCodec(model=model_path).get_config()
     other = tmp_path / "other.safetensors"

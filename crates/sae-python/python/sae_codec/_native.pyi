@@ -68,6 +68,8 @@ class Codec:
         """The model's name, as containers record it."""
 
 def inspect_json(data: bytes) -> str: ...
+def check_max_error(text: str) -> str:
+    """The bound as containers record it; InvalidInput if `text` is not one."""
 def simulate_json(
     count: Optional[int] = None,
     seed: int = 0,

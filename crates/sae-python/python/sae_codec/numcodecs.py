@@ -27,7 +27,7 @@ from numcodecs.abc import Codec as _Codec
 from numcodecs.compat import ensure_contiguous_ndarray_like, ensure_ndarray_like, ndarray_copy
 from numcodecs.registry import register_codec
 
-from ._native import Codec
+from ._native import Codec, check_max_error
 from .errors import FormatError, InvalidInput
 
 __all__ = ["SaeCodec", "CODEC_ID"]
@@ -82,6 +82,10 @@ class SaeCodec(_Codec):
     def __init__(self, model, dtype="float32", max_error=None, refine=None, fingerprint=None, device="cpu"):
         if str(dtype) not in _DTYPES:
             raise InvalidInput(f"SaeCodec: dtype must be one of {_DTYPES}, got {dtype!r}")
+        if max_error is not None:
+            check_max_error(max_error)
+        if refine is not None and (isinstance(refine, bool) or not isinstance(refine, int) or refine < 0):
+            raise InvalidInput(f"SaeCodec: refine must be a whole number of iterations (0: none), got {refine!r}")
         self.model = os.fspath(model)
         self.dtype = str(dtype)
         self.max_error = max_error
