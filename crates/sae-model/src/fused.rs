@@ -844,21 +844,7 @@ mod gather_tests {
                     .unwrap();
                 let same = |a: &Tensor, b: &Tensor| {
                     assert_eq!(a.dims(), b.dims());
-                    let a = a
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap();
-                    let b = b
-                        .to_dtype(DType::F64)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f64>()
-                        .unwrap();
-                    assert_eq!(a, b);
+                    assert_eq!(f64_values(a), f64_values(b));
                 };
                 same(&transposed(&w).unwrap(), &w.t().unwrap().contiguous().unwrap());
                 let list: Vec<u32> = (0..cols as u32).filter(|j| j % 3 != 1).collect();
