@@ -9,7 +9,7 @@ use crate::error::{ModelError, Result, WeightsProblem, whole_records};
 use crate::fused::relu_backward;
 use crate::fused::{
     SparseLayer, add_scaled, bias_activation, column_sums, gather_columns_transposed, residual, scatter,
-    sparse_layer_fusable, transposed,
+    sparse_layer_fusable, times_transposed,
 };
 use crate::selector::SparseSelector;
 use crate::view::InputView;
@@ -656,7 +656,7 @@ impl Autoencoder {
         let gw3 = act.h2.t()?.matmul(&dy)?;
         let gb3 = column_sums(&dy)?;
         let da2 = relu_backward(
-            dy.matmul(&transposed(&self.layers.decoder_output.weight)?)?,
+            times_transposed(&dy, &self.layers.decoder_output.weight)?,
             &act.h2,
         )?;
         // On the active units alone (`act.support`), the gradient is zero
@@ -670,11 +670,11 @@ impl Autoencoder {
             &self.layers.encoder_latent.weight,
         );
         let (z, w2_rows, w1_t) = match &act.support {
-            None => (&act.z, w2.clone(), transposed(w1)?),
+            None => (&act.z, w2.clone(), None),
             Some(s) => (
                 &s.z,
                 s.decoder_rows.clone(),
-                gather_columns_transposed(w1, &s.list, &s.units)?,
+                Some(gather_columns_transposed(w1, &s.list, &s.units)?),
             ),
         };
         let widen = |g: Tensor, axis: usize| match &act.support {
@@ -683,7 +683,7 @@ impl Autoencoder {
         };
         let gw2 = widen(z.t()?.matmul(&da2)?, 0)?;
         let gb2 = column_sums(&da2)?;
-        let mut dz = da2.matmul(&transposed(&w2_rows)?)?;
+        let mut dz = times_transposed(&da2, &w2_rows)?;
         if lambda != 0.0 {
             let subgradient = match &act.support {
                 None => subgradient,
@@ -694,7 +694,11 @@ impl Autoencoder {
         let da1 = relu_backward(dz, z)?;
         let gw1 = widen(act.h0.t()?.matmul(&da1)?, 1)?;
         let gb1 = widen(column_sums(&da1)?.unsqueeze(0)?, 1)?.squeeze(0)?;
-        let da0 = relu_backward(da1.matmul(&w1_t)?, &act.h0)?;
+        let dh0 = match &w1_t {
+            None => times_transposed(&da1, w1)?,
+            Some(w1_t) => da1.matmul(w1_t)?,
+        };
+        let da0 = relu_backward(dh0, &act.h0)?;
         let gw0 = act.input.t()?.matmul(&da0)?;
         let gb0 = column_sums(&da0)?;
         let dense = |weight, bias| Dense { weight, bias };
