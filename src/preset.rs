@@ -103,6 +103,7 @@ impl Preset {
             simulation: Some(SimulationRecipe {
                 pool: 20_000,
                 seconds: 55.0 * 60.0,
+                views: true,
             }),
             tuning: None,
             refinement: Some(Refinement {

@@ -59,6 +59,11 @@ pub struct SimulationRecipe {
     /// Training time (the learning rate decays over it; training ends at
     /// the first epoch end past it).
     pub seconds: f64,
+    /// Whether each oriented simulation enters the pool as its four views
+    /// ([`SimulatedImages::spawn_views`](crate::SimulatedImages::spawn_views)):
+    /// about four fresh images per simulation, so the simulating thread
+    /// takes less of the cores from training.
+    pub views: bool,
 }
 
 /// Changes to a [`Recipe`]: every field left `None` (or `false`) keeps the
@@ -109,6 +114,8 @@ pub struct Overrides {
     pub simulate: bool,
     /// The simulated pool's size (with `simulate`).
     pub pool: Option<usize>,
+    /// Whether simulations enter the pool as their four views (with `simulate`).
+    pub views: Option<bool>,
     /// Rounds of decoder tuning after training (0: none).
     pub tune_rounds: Option<usize>,
     /// Refinement iterations when compressing (0: none).
@@ -165,6 +172,9 @@ impl Recipe {
         }
         if let (Some(pool), Some(simulation)) = (o.pool, recipe.simulation.as_mut()) {
             simulation.pool = pool;
+        }
+        if let (Some(views), Some(simulation)) = (o.views, recipe.simulation.as_mut()) {
+            simulation.views = views;
         }
         let budget = match (o.minutes, o.simulate, o.epochs) {
             (Some(minutes), _, _) => Some(minutes * 60.0),

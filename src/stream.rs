@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
 
 use sae_model::{ModelError, SampleSource};
-use sae_sas::{DatasetConfig, Detector, ImageParams};
+use sae_sas::{DatasetConfig, Detector, ImageParams, View};
 
 /// Images per message from the simulating thread.
 const CHUNK: usize = 64;
@@ -47,18 +47,63 @@ pub struct SimulatedImages {
 
 impl SimulatedImages {
     /// Starts simulating images of `detector` drawn from `config`; the
-    /// stream is a pure function of `seed`.
+    /// stream is a pure function of `seed`. Every image is a fresh simulation.
     pub fn spawn(config: DatasetConfig, detector: Detector, seed: u64) -> Self {
         Self::spawn_with(move |chunk, stop, produced| {
-            // A seed stream apart from the pools `generate(count, seed)` draws.
-            let chunk_seed = seed ^ 0x5EED_57EA_0000_0000 ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let mut images = Vec::with_capacity(CHUNK * detector.npix * detector.npix);
-            for params in config.sample(CHUNK, chunk_seed) {
+            for params in config.sample(CHUNK, chunk_seed(seed, chunk)) {
                 if stop.load(Ordering::Relaxed) {
                     return Ok(None);
                 }
                 images.extend(params_image(&params, &detector)?);
                 produced.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(Some(images))
+        })
+    }
+
+    /// As [`spawn`](Self::spawn), but each simulation of an oriented particle
+    /// yields its four distinct [`View`]s (the same particle turned about the
+    /// beam or mirrored: valid patterns in their own right, and as likely
+    /// under `config`'s ranges, whose in-plane angles are uniform), about
+    /// four images for the cost of one. An isotropic particle's views are
+    /// all the image itself, so each isotropic simulation is followed by
+    /// three more of isotropic particles (drawn from `config` and the
+    /// oriented draws set aside): the models' mix in the stream stays
+    /// `config`'s. Chunks hold [`CHUNK`] images or a few more (whole groups).
+    pub fn spawn_views(config: DatasetConfig, detector: Detector, seed: u64) -> Self {
+        Self::spawn_with(move |chunk, stop, produced| {
+            let n = detector.npix;
+            let mut images = Vec::with_capacity((CHUNK + View::ALL.len()) * n * n);
+            let mut owed_isotropic = 0usize;
+            let mut draw = 0u64;
+            while images.len() < CHUNK * n * n || owed_isotropic > 0 {
+                let seed = chunk_seed(seed, chunk) ^ draw.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+                draw += 1;
+                let Some(params) = config.sample(1, seed).pop() else {
+                    return Err("the dataset draws no parameters".into());
+                };
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                let scatterer = params.to_scatterer().map_err(|e| e.to_string())?;
+                let oriented = scatterer.shape.is_oriented();
+                if owed_isotropic > 0 && oriented {
+                    continue; // set aside: an isotropic draw is owed
+                }
+                let image = detector.image(&scatterer).map_err(|e| e.to_string())?;
+                produced.fetch_add(1, Ordering::Relaxed);
+                if oriented {
+                    for view in View::ALL {
+                        images.extend(view.apply(n, &image));
+                    }
+                } else {
+                    images.extend(image);
+                    owed_isotropic = match owed_isotropic {
+                        0 => View::ALL.len() - 1,
+                        owed => owed - 1,
+                    };
+                }
             }
             Ok(Some(images))
         })
@@ -88,7 +133,7 @@ impl SimulatedImages {
         }
     }
 
-    /// Images simulated so far (taken or waiting).
+    /// Simulations run so far (their images taken or waiting).
     pub fn produced(&self) -> u64 {
         self.produced.load(Ordering::Relaxed)
     }
@@ -139,6 +184,11 @@ fn work(
             return; // the trainer is gone, or told why this thread ends
         }
     }
+}
+
+/// A seed stream per chunk, apart from the pools `generate(count, seed)` draws.
+fn chunk_seed(seed: u64, chunk: u64) -> u64 {
+    seed ^ 0x5EED_57EA_0000_0000 ^ chunk.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 fn params_image(params: &ImageParams, detector: &Detector) -> Result<Vec<f32>, String> {
@@ -249,5 +299,51 @@ mod tests {
         let (pool, _) = config.generate(CHUNK, 5, &detector).unwrap();
         assert_ne!(&a[..64], &pool[..64]);
         assert!(a.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn views_come_in_groups_of_four_and_the_stream_is_seeded() {
+        let detector = Detector {
+            npix: 8,
+            oversample: 1,
+            ..Detector::default()
+        };
+        let n = detector.npix;
+        let mut source = SimulatedImages::spawn_views(DatasetConfig::default(), detector.clone(), 5);
+        let chunk = source.take_next().unwrap();
+        assert!(chunk.len() >= CHUNK * n * n && chunk.len().is_multiple_of(n * n));
+        let mut again = SimulatedImages::spawn_views(DatasetConfig::default(), detector.clone(), 5);
+        assert_eq!(again.take_next().unwrap(), chunk);
+        assert!(chunk.iter().all(|v| v.is_finite()));
+        // Each image opens a group of its four views (an oriented particle) or
+        // is its own views (an isotropic one, alone).
+        let images: Vec<&[f32]> = chunk.chunks(n * n).collect();
+        let (mut i, mut groups, mut singles) = (0, 0, 0);
+        while i < images.len() {
+            let views: Vec<Vec<f32>> = View::ALL.iter().map(|v| v.apply(n, images[i])).collect();
+            if views.iter().all(|v| v == images[i]) {
+                singles += 1;
+                i += 1;
+            } else {
+                for (k, view) in views.iter().enumerate() {
+                    assert_eq!(
+                        images[i + k],
+                        &view[..],
+                        "image {} is view {k} of image {i}",
+                        i + k
+                    );
+                }
+                groups += 1;
+                i += View::ALL.len();
+            }
+        }
+        assert!(
+            groups > 0 && singles > 0,
+            "{groups} groups, {singles} single images"
+        );
+        // One simulation per group and per single image (the thread may
+        // already be further on).
+        assert!(source.produced() >= (groups + singles) as u64);
+        assert!(groups + singles < images.len());
     }
 }

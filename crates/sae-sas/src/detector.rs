@@ -181,6 +181,48 @@ fn isotropic_grid(axis: &[f64], f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
     grid
 }
 
+/// A symmetry of the square detector that can change a pattern.
+///
+/// The detector's grid maps onto itself under the eight symmetries of the
+/// square (quarter turns and mirrors about the beam), and every model here
+/// scatters the same at `q` and `−q`, so a half turn leaves each image as it
+/// is: an image has at most these four distinct views. Each view of a
+/// simulated image is the image of the same particle in another orientation
+/// (turned about the beam, or mirrored), itself a valid pattern; for the
+/// isotropic models all four are the image itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The image as simulated.
+    Identity,
+    /// Turned by 90° about the beam: `(qx, qy) → (qy, −qx)`.
+    QuarterTurn,
+    /// Mirrored: `qx → −qx`.
+    Mirror,
+    /// Mirrored about the diagonal: `(qx, qy) → (qy, qx)`.
+    Transpose,
+}
+
+impl View {
+    /// The four distinct views, the identity first.
+    pub const ALL: [View; 4] = [View::Identity, View::QuarterTurn, View::Mirror, View::Transpose];
+
+    /// This view of `image`, a row-major `npix × npix` image (`[iy][ix]`).
+    ///
+    /// # Panics
+    /// If `image` does not hold `npix²` values.
+    pub fn apply(self, npix: usize, image: &[f32]) -> Vec<f32> {
+        assert_eq!(image.len(), npix * npix, "an npix × npix image");
+        let last = npix.saturating_sub(1);
+        let at = |iy: usize, ix: usize| match self {
+            View::Identity => image[iy * npix + ix],
+            View::QuarterTurn => image[(last - ix) * npix + iy],
+            View::Mirror => image[iy * npix + (last - ix)],
+            View::Transpose => image[ix * npix + iy],
+        };
+        (0..npix * npix).map(|i| at(i / npix, i % npix)).collect()
+    }
+}
+
 /// Replaces each pixel by a Poisson count with mean proportional to it, the
 /// whole image holding `total_counts` on average, then rescales back to the
 /// original units. Seeded: the same seed gives the same noise.

@@ -13,7 +13,7 @@ pub mod special;
 mod structure;
 
 pub use dataset::{DatasetConfig, ModelRanges, Range};
-pub use detector::{Detector, poisson_noise};
+pub use detector::{Detector, View, poisson_noise};
 pub use dispersion::{Distribution, Polydispersity};
 pub use error::{Result, SasError};
 pub use scatterer::{DEFAULT_PD_CUTOFF, HardSphere, Prepared, Scatterer};

@@ -1,6 +1,6 @@
 //! Physical checks that do not need reference data: limits, symmetries, options.
 
-use sae_sas::{Detector, Distribution, HardSphere, Polydispersity, Scatterer, Shape, poisson_noise};
+use sae_sas::{Detector, Distribution, HardSphere, Polydispersity, Scatterer, Shape, View, poisson_noise};
 
 fn small() -> Detector {
     Detector {
@@ -75,6 +75,52 @@ fn images_are_centrosymmetric_and_isotropic_shapes_are_fourfold() {
         for ix in 0..n {
             assert_eq!(img[iy * n + ix], img[ix * n + iy]);
             assert_eq!(img[iy * n + ix], img[iy * n + (n - 1 - ix)]);
+        }
+    }
+}
+
+#[test]
+fn each_view_is_the_image_of_the_particle_turned_or_mirrored() {
+    let d = Detector {
+        oversample: 3,
+        ..small()
+    };
+    let cylinder = |phi: f64| {
+        let s = Scatterer::new(Shape::Cylinder {
+            sld: 3.0,
+            sld_solvent: 1.0,
+            radius: 20.0,
+            length: 300.0,
+            theta: 70.0,
+            phi,
+        });
+        d.image(&s).unwrap()
+    };
+    let image = cylinder(20.0);
+    let close = |a: &[f32], b: &[f32], what: &str| {
+        let top = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * top, "{what}, pixel {i}: {x} vs {y}");
+        }
+    };
+    // Turned by 90° about the beam, mirrored in qx, mirrored about the diagonal.
+    close(
+        &View::QuarterTurn.apply(d.npix, &image),
+        &cylinder(110.0),
+        "quarter turn",
+    );
+    close(&View::Mirror.apply(d.npix, &image), &cylinder(160.0), "mirror");
+    close(
+        &View::Transpose.apply(d.npix, &image),
+        &cylinder(70.0),
+        "transpose",
+    );
+    assert_eq!(View::Identity.apply(d.npix, &image), image);
+    // The four views differ from one another for an oriented particle.
+    let views: Vec<Vec<f32>> = View::ALL.iter().map(|v| v.apply(d.npix, &image)).collect();
+    for a in 0..4 {
+        for b in a + 1..4 {
+            assert_ne!(views[a], views[b], "views {a} and {b}");
         }
     }
 }

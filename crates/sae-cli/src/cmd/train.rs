@@ -48,6 +48,12 @@ pub struct Args {
     /// Seed of the simulated images.
     #[arg(long, default_value_t = 0, requires = "simulate")]
     simulate_seed: u64,
+    #[arg(long, value_name = "BOOL", requires = "simulate", help = format!(
+        "Whether each oriented simulation enters the pool as its four views under the detector's \
+         symmetries (turned, mirrored: about four fresh images per simulation) or once (sas: {}).",
+        sas().simulation.expect("the sas recipe simulates").views
+    ))]
+    views: Option<bool>,
     /// Output model file.
     #[arg(short, long)]
     output: PathBuf,
@@ -197,7 +203,11 @@ pub fn run(args: Args) -> Result<()> {
     let shape = images.shape[1..].to_vec();
     let (codec, report) = match args.simulate {
         Some(_) => {
-            let mut source = SimulatedImages::spawn(DatasetConfig::default(), detector, args.simulate_seed);
+            let views = recipe.simulation.is_some_and(|s| s.views);
+            let mut source = match views {
+                true => SimulatedImages::spawn_views(DatasetConfig::default(), detector, args.simulate_seed),
+                false => SimulatedImages::spawn(DatasetConfig::default(), detector, args.simulate_seed),
+            };
             Codec::train_streaming(&images.data, &shape, config, &mut source, show)
         }
         None => Codec::train(&images.data, &shape, config, show),
@@ -276,6 +286,7 @@ fn overrides(args: &Args) -> Result<Overrides> {
         device: Some(args.device),
         simulate: args.simulate.is_some(),
         pool: args.simulate.flatten(),
+        views: args.views,
         tune_rounds: args.tune_rounds,
         ..args.coding.overrides()
     })
