@@ -49,6 +49,7 @@ fn help_states_the_presets_numbers() {
     let expected = [
         format!("(sas: {})", simulation.pool),
         format!("(sas: {} minutes)", simulation.seconds / 60.0),
+        format!("(sas: {})", simulation.views),
         format!("(sas: {},{})", config.hidden_ratio, config.latent_ratio),
         format!("(sas: {})", config.selector),
         format!("(sas: {lambda:e})"),
