@@ -34,6 +34,7 @@ pub mod memory;
 mod metrics;
 mod preset;
 mod recipe;
+pub mod search;
 #[cfg(feature = "sas")]
 mod stream;
 mod summary;

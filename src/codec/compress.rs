@@ -34,6 +34,27 @@ impl Codec {
         Ok(writer.finish()?)
     }
 
+    /// The latents compression would store for `records`, values as the
+    /// container stores them (after refinement, if this codec refines, and
+    /// the value coding's rounding), without writing a container: what a
+    /// [`LatentIndex`](crate::search::LatentIndex) query compares with stored records.
+    pub fn latents(&self, records: &[f32]) -> Result<Vec<SparseLatent>> {
+        let n = self.model.architecture().input;
+        check_data(records, n)?;
+        let mut out = Vec::with_capacity(records.len() / n);
+        for (b, batch) in records.chunks(BATCH * n).enumerate() {
+            let (codes, _) = self.encode_batch((b * BATCH) as u64, batch)?;
+            for code in self.stored(&codes) {
+                out.push(SparseLatent::new(
+                    self.header.latent_len,
+                    code.indices,
+                    code.values,
+                )?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The latents of a batch of records (numbered from `first`), as the
     /// container will store them but for its rounding, and their scales.
     pub(crate) fn encode_batch(

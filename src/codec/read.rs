@@ -196,6 +196,11 @@ impl<R: Read + Seek> CodecReader<'_, R> {
         self.reader.is_empty()
     }
 
+    /// The source back, at an unspecified position.
+    pub fn into_inner(self) -> R {
+        self.reader.into_inner()
+    }
+
     /// The container's header.
     pub fn header(&self) -> &Header {
         self.reader.header()

@@ -46,6 +46,12 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Compare a reconstruction with its reference: errors, ratios.
     Eval(cmd::eval::Args),
+    /// Find the stored records most like a query image or record, from the
+    /// containers' latents alone (nothing is decompressed).
+    Search(Box<cmd::search::Args>),
+    /// Label a container's records by k-NN vote over labelled containers,
+    /// from latents alone; with the true labels, accuracy and confusion.
+    Classify(Box<cmd::classify::Args>),
 }
 
 fn main() {
@@ -58,6 +64,8 @@ fn main() {
         Command::Tune(args) => cmd::tune::run(args),
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Eval(args) => cmd::eval::run(args),
+        Command::Search(args) => cmd::search::run(*args),
+        Command::Classify(args) => cmd::classify::run(*args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -237,6 +237,13 @@ impl<R: Read + Seek> ContainerReader<R> {
         self.file_len
     }
 
+    /// The source back, at an unspecified position: to read it again in
+    /// order (a [`StreamReader`] from its start) once this reader has told
+    /// how many records are whole.
+    pub fn into_inner(self) -> R {
+        self.source
+    }
+
     /// Reads and decodes record `index`.
     pub fn get(&mut self, index: usize) -> Result<Record> {
         self.get_with_sizes(index).map(|(record, _)| record)

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use sae_codec::{ComputeDevice, ErrorBound, Overrides, Preset};
+use sae_codec::{ComputeDevice, ErrorBound, Overrides};
 
-use super::{Input, check_fits, check_output, load_codec, sas, write_output};
+use super::{Input, RefineArgs, check_fits, check_output, load_codec, write_output};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,29 +17,11 @@ pub struct Args {
     /// Output container.
     #[arg(short, long)]
     output: PathBuf,
-    /// The recipe the refinement options start from.
-    #[arg(long, default_value_t = Preset::Sas)]
-    preset: Preset,
     /// Where to run the encoder: cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     device: ComputeDevice,
-    #[arg(long, conflicts_with = "no_refine", help = format!(
-        "Refine each latent against its image for this many iterations (sas preset: {}; 0: the \
-         encoder's latents as they are). Slower, lower error; the container decodes the same way.",
-        sas().refinement.map_or(0, |r| r.iterations)
-    ))]
-    refine: Option<usize>,
-    /// Store the encoder's latents as they are (fast; same as --refine 0).
-    #[arg(long, conflicts_with_all = ["refine_lambda", "refine_grow"])]
-    no_refine: bool,
-    #[arg(long, help = format!(
-        "Penalty λ on ‖z‖₁ while refining: larger drops more latents (sas: {}).",
-        sas().refinement.unwrap_or_default().lambda
-    ))]
-    refine_lambda: Option<f64>,
-    /// Let refinement switch on latents the encoder left at zero.
-    #[arg(long)]
-    refine_grow: bool,
+    #[command(flatten)]
+    refine: RefineArgs,
     /// Guarantee this error on every image: `l2:E` (relative L2 per image),
     /// `abs:E` or `rel:E` (per pixel). Each image takes the cheapest of the
     /// latent alone, the latent with a correction, or a direct coding.
@@ -48,10 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let recipe = args.preset.recipe().apply(&Overrides {
-        refine: if args.no_refine { Some(0) } else { args.refine },
-        refine_lambda: args.refine_lambda,
-        refine_grow: args.refine_grow.then_some(true),
+    let recipe = args.refine.recipe(Overrides {
         max_error: args.max_error,
         ..Overrides::default()
     })?;

@@ -8,11 +8,13 @@ use std::sync::OnceLock;
 
 use sae_codec::{Codec, ComputeDevice, IndexFormat, Overrides, Preset, Recipe, ValueFormat};
 
+pub mod classify;
 pub mod compress;
 pub mod decompress;
 pub mod eval;
 pub mod inspect;
 pub mod recode;
+pub mod search;
 pub mod simulate;
 pub mod train;
 pub mod tune;
@@ -88,6 +90,45 @@ impl CodingArgs {
             indices: self.indices,
             ..Overrides::default()
         }
+    }
+}
+
+/// How images are encoded into latents: shared by `compress` and by the
+/// commands that query with images (`search`, `classify`), so that a query
+/// is encoded as the stored records were.
+#[derive(clap::Args)]
+pub struct RefineArgs {
+    /// The recipe the refinement options start from.
+    #[arg(long, default_value_t = Preset::Sas)]
+    pub preset: Preset,
+    #[arg(long, conflicts_with = "no_refine", help = format!(
+        "Refine each latent against its image for this many iterations (sas preset: {}; 0: the \
+         encoder's latents as they are). Slower, lower error; the container decodes the same way.",
+        sas().refinement.map_or(0, |r| r.iterations)
+    ))]
+    pub refine: Option<usize>,
+    /// Store the encoder's latents as they are (fast; same as --refine 0).
+    #[arg(long, conflicts_with_all = ["refine_lambda", "refine_grow"])]
+    pub no_refine: bool,
+    #[arg(long, help = format!(
+        "Penalty λ on ‖z‖₁ while refining: larger drops more latents (sas: {}).",
+        sas().refinement.unwrap_or_default().lambda
+    ))]
+    pub refine_lambda: Option<f64>,
+    /// Let refinement switch on latents the encoder left at zero.
+    #[arg(long)]
+    pub refine_grow: bool,
+}
+
+impl RefineArgs {
+    /// The preset's recipe with these choices, and `more`, applied.
+    pub fn recipe(&self, more: Overrides) -> Result<Recipe> {
+        Ok(self.preset.recipe().apply(&Overrides {
+            refine: if self.no_refine { Some(0) } else { self.refine },
+            refine_lambda: self.refine_lambda,
+            refine_grow: self.refine_grow.then_some(true),
+            ..more
+        })?)
     }
 }
 
