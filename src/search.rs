@@ -452,8 +452,11 @@ pub fn vote<'a>(hits: &[Hit], label: impl Fn(&Hit) -> Option<&'a str>) -> Option
 }
 
 /// Labels, one per record, from a JSON text: an array of strings, or a
-/// parameter sidecar (an object whose `images` each name their `model`, as
-/// `sae simulate` writes and the public SAS set ships).
+/// parameter sidecar (an object whose `images` each name their `model` and
+/// optional `structure_factor`, as `sae simulate` writes and the public SAS
+/// set ships). A sidecar's label is the model family in sasmodels' notation:
+/// the model, with `@` and the structure factor when there is one
+/// (`sphere@hardsphere`), so the simulator's six models give nine families.
 pub fn read_labels(text: &str) -> Result<Vec<String>> {
     let bad = |reason: String| CodecError::InvalidSetting {
         name: "labels",
@@ -476,8 +479,16 @@ pub fn read_labels(text: &str) -> Result<Vec<String>> {
                 Some(field) => item.get(field),
                 None => Some(item),
             };
+            let structure = match field.and_then(|_| item.get("structure_factor")) {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) => Some(s),
+                Some(_) => return Err(bad(format!("entry {i}'s `structure_factor` is not a string"))),
+            };
             match label {
-                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(serde_json::Value::String(s)) => Ok(match structure {
+                    Some(sf) => format!("{s}@{sf}"),
+                    None => s.clone(),
+                }),
                 _ => Err(bad(format!(
                     "entry {i} has no {}",
                     field.map_or("string label".to_string(), |f| format!("string `{f}`"))
@@ -566,10 +577,20 @@ mod tests {
     #[test]
     fn labels_from_an_array_or_a_sidecar() {
         assert_eq!(read_labels(r#"["x", "y"]"#).unwrap(), ["x", "y"]);
-        let sidecar =
-            r#"{"q_grid": {}, "images": [{"model": "sphere", "params": {}}, {"model": "cylinder"}]}"#;
-        assert_eq!(read_labels(sidecar).unwrap(), ["sphere", "cylinder"]);
-        for bad in [r#"[1]"#, r#"{"images": [{}]}"#, r#"{"x": 1}"#, "3", "not json"] {
+        let sidecar = r#"{"q_grid": {}, "images": [{"model": "sphere", "params": {}}, {"model": "cylinder"},
+                {"model": "sphere", "structure_factor": "hardsphere"}, {"model": "ellipsoid", "structure_factor": null}]}"#;
+        assert_eq!(
+            read_labels(sidecar).unwrap(),
+            ["sphere", "cylinder", "sphere@hardsphere", "ellipsoid"]
+        );
+        for bad in [
+            r#"[1]"#,
+            r#"{"images": [{"model": "sphere", "structure_factor": 1}]}"#,
+            r#"{"images": [{}]}"#,
+            r#"{"x": 1}"#,
+            "3",
+            "not json",
+        ] {
             assert!(
                 matches!(
                     read_labels(bad),

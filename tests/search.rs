@@ -110,7 +110,7 @@ fn the_index_finds_exactly_the_brute_force_top_k_across_files() {
 }
 
 #[test]
-fn latents_classify_the_model_families_better_than_chance() {
+fn latents_classify_the_model_families_far_better_than_chance() {
     let codec = trained(3);
     let (train, train_labels) = images(400, 20);
     let (test, test_labels) = images(100, 21);
@@ -129,9 +129,10 @@ fn latents_classify_the_model_families_better_than_chance() {
         .unwrap();
     let confusion = Confusion::new(&test_labels, &predicted).unwrap();
     assert_eq!(confusion.total(), 100);
-    // Six families: chance is about 1/6 (±0.04 over 100 queries). Models
-    // trained from seeds 3 to 6 score 0.35 to 0.37 at this tiny size.
-    assert!(confusion.accuracy() > 0.28, "accuracy {}", confusion.accuracy());
+    // Nine families (six models, three also with a structure factor):
+    // chance is about 1/9 (±0.03 over 100 queries). Models trained from
+    // seeds 3 to 6 score 0.28 to 0.30 at this tiny size.
+    assert!(confusion.accuracy() > 0.2, "accuracy {}", confusion.accuracy());
     // Labels that do not fit the indexed records are refused.
     let short = &train_labels[..399];
     assert!(matches!(

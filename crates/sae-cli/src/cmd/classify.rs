@@ -15,8 +15,9 @@ pub struct Args {
     #[command(flatten)]
     index: IndexArgs,
     /// Labels of the indexed records, one file per --index file in the same
-    /// order: a JSON array of strings, or a parameter sidecar (each image's
-    /// `model`, as `sae simulate` writes it).
+    /// order: a JSON array of strings, or a parameter sidecar as `sae
+    /// simulate` writes it (each image's model family: `model`, or
+    /// `model@structure_factor` when it has one).
     #[arg(long, num_args = 1.., required = true)]
     labels: Vec<PathBuf>,
     /// The container whose records are classified (made with the model).
@@ -41,7 +42,8 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let train: Vec<Vec<String>> = args.labels.iter().map(labels).collect::<Result<_>>()?;
-    let (codec, index) = args.index.build()?;
+    let codec = args.index.codec()?;
+    let index = args.index.build(&codec)?;
     let (queries, file) = read_latents(
         &codec,
         args.query.display().to_string(),

@@ -36,17 +36,21 @@ pub struct IndexArgs {
 }
 
 impl IndexArgs {
-    /// The model, then every container read into one index; a line on stderr per file.
-    pub fn build(&self) -> Result<(Codec, LatentIndex)> {
+    /// The model, after checking the settings that need no file.
+    pub fn codec(&self) -> Result<Codec> {
         if self.k == 0 {
             bail!("-k must be at least 1");
         }
-        let codec = load_codec(&self.model, self.device)?;
-        let mut index = LatentIndex::new(&codec);
+        load_codec(&self.model, self.device)
+    }
+
+    /// Every container read into one index; a line on stderr per file.
+    pub fn build(&self, codec: &Codec) -> Result<LatentIndex> {
+        let mut index = LatentIndex::new(codec);
         for path in &self.index {
             let file = open(path)?;
             let added = index
-                .add_container(&codec, path.display().to_string(), file, self.allow_partial)
+                .add_container(codec, path.display().to_string(), file, self.allow_partial)
                 .with_context(|| format!("indexing {}", path.display()))?;
             report(added);
         }
@@ -56,7 +60,7 @@ impl IndexArgs {
             index.nonzeros(),
             index.memory_bytes() as f64 / (1 << 20) as f64
         );
-        Ok((codec, index))
+        Ok(index)
     }
 }
 
@@ -93,7 +97,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let recipe = args.refine.recipe(Overrides::default())?;
-    let (codec, index) = args.index.build()?;
+    // The queries first: a bad one is refused before the index is read.
+    let codec = args.index.codec()?;
     let queries = match (&args.query, &args.record) {
         (Some(path), _) => {
             let images = read_images(path, None)?;
@@ -107,6 +112,7 @@ pub fn run(args: Args) -> Result<()> {
         (None, Some(spec)) => vec![stored_record(&codec, spec)?],
         (None, None) => bail!("give --query IMAGES.npy or --record FILE:N"),
     };
+    let index = args.index.build(&codec)?;
     let found = index.search_many(&queries, args.index.k)?;
     let name = |hit: &Hit| index.files()[hit.file].name.as_str();
     if args.index.json {

@@ -10,6 +10,7 @@ mod eval;
 mod help;
 mod inspect;
 mod recode;
+mod search;
 mod simulate;
 mod train;
 mod tune;
