@@ -96,6 +96,11 @@ pub struct LatentIndex {
     records: u32,
 }
 
+/// A query scans every record's score instead of tracking the records it
+/// meets when its postings number at least the records over this (chosen,
+/// not tuned: a scan of a score costs far less than a tracked visit).
+const DENSE_SCAN_VISITS_PER_RECORD: usize = 8;
+
 /// A query's scores, reused from one query to the next.
 struct Scratch {
     scores: Vec<f32>,
@@ -269,6 +274,77 @@ impl LatentIndex {
             .collect())
     }
 
+    /// Every record's score accumulated in place, then one scan for the top `k`.
+    fn score_dense(
+        &self,
+        query: &SparseLatent,
+        norm: f64,
+        k: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<(f32, u32)> {
+        let scores = &mut scratch.scores;
+        for (unit, value) in query.iter() {
+            let w = (f64::from(value) / norm) as f32;
+            for p in &self.postings[unit as usize] {
+                scores[p.id as usize] += w * p.weight;
+            }
+        }
+        // Ids ascend, so a later record that ties the k-th loses the tie.
+        let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+        for (id, &s) in (0u32..).zip(scores.iter()) {
+            if s > 0.0 && (best.len() < k || s > best[best.len() - 1].0) {
+                let at = best.partition_point(|b| b.0 >= s);
+                best.insert(at, (s, id));
+                best.truncate(k);
+            }
+        }
+        scores.fill(0.0);
+        best
+    }
+
+    /// Only the records met are tracked, then the top `k` of them.
+    fn score_sparse(
+        &self,
+        query: &SparseLatent,
+        norm: f64,
+        k: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<(f32, u32)> {
+        let Scratch {
+            scores,
+            seen,
+            touched,
+        } = scratch;
+        for (unit, value) in query.iter() {
+            let w = (f64::from(value) / norm) as f32;
+            for p in &self.postings[unit as usize] {
+                let i = p.id as usize;
+                if !seen[i] {
+                    seen[i] = true;
+                    touched.push(p.id);
+                }
+                scores[i] += w * p.weight;
+            }
+        }
+        let mut best: Vec<(f32, u32)> = touched
+            .iter()
+            .map(|&id| (scores[id as usize], id))
+            .filter(|&(s, _)| s > 0.0)
+            .collect();
+        for &id in touched.iter() {
+            scores[id as usize] = 0.0;
+            seen[id as usize] = false;
+        }
+        touched.clear();
+        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if best.len() > k {
+            best.select_nth_unstable_by(k - 1, order);
+            best.truncate(k);
+        }
+        best.sort_unstable_by(order);
+        best
+    }
+
     fn scratch(&self) -> Scratch {
         Scratch {
             scores: vec![0.0; self.records as usize],
@@ -308,43 +384,26 @@ impl LatentIndex {
     }
 
     /// Scores `query` against the records it shares a unit with; the top `k`.
+    ///
+    /// Two ways to the same scores (the same sums in the same order): when
+    /// the query's postings are many against the records, every record's
+    /// score is accumulated without a branch and all are scanned once;
+    /// otherwise only the records met are tracked. The top `k` are the same.
     fn score(&self, query: &SparseLatent, k: usize, scratch: &mut Scratch) -> Vec<Hit> {
         let norm = l2(query.values());
         if norm == 0.0 {
             return Vec::new();
         }
-        let Scratch {
-            scores,
-            seen,
-            touched,
-        } = scratch;
-        for (unit, value) in query.iter() {
-            let w = (f64::from(value) / norm) as f32;
-            for p in &self.postings[unit as usize] {
-                let i = p.id as usize;
-                if !seen[i] {
-                    seen[i] = true;
-                    touched.push(p.id);
-                }
-                scores[i] += w * p.weight;
-            }
-        }
-        let mut best: Vec<(f32, u32)> = touched
+        let visits: usize = query
+            .indices()
             .iter()
-            .map(|&id| (scores[id as usize], id))
-            .filter(|&(s, _)| s > 0.0)
-            .collect();
-        for &id in touched.iter() {
-            scores[id as usize] = 0.0;
-            seen[id as usize] = false;
-        }
-        touched.clear();
-        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        if best.len() > k {
-            best.select_nth_unstable_by(k - 1, order);
-            best.truncate(k);
-        }
-        best.sort_unstable_by(order);
+            .map(|&u| self.postings[u as usize].len())
+            .sum();
+        let best = if visits.saturating_mul(DENSE_SCAN_VISITS_PER_RECORD) >= self.records as usize {
+            self.score_dense(query, norm, k, scratch)
+        } else {
+            self.score_sparse(query, norm, k, scratch)
+        };
         best.into_iter()
             .map(|(similarity, id)| {
                 let file = self.starts.partition_point(|&s| s <= id) - 1;
@@ -562,6 +621,83 @@ mod tests {
             record,
             similarity,
         }
+    }
+
+    /// Deterministic sparse latents of length 64 (a small LCG), every third
+    /// one repeated so that ties occur.
+    fn latents(count: usize, seed: u64) -> Vec<SparseLatent> {
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let mut out: Vec<SparseLatent> = Vec::new();
+        while out.len() < count {
+            if out.len() % 3 == 2 {
+                out.push(out[out.len() - 1].clone());
+                continue;
+            }
+            let mut dense = vec![0.0f32; 64];
+            for _ in 0..1 + next() % 6 {
+                // Popular units (the first eight) and rare ones.
+                let unit = if next() % 2 == 0 { next() % 8 } else { next() % 64 };
+                dense[unit as usize] = 1.0 + (next() % 100) as f32 / 10.0;
+            }
+            out.push(SparseLatent::from_dense(&dense));
+        }
+        out
+    }
+
+    #[test]
+    fn the_dense_scan_and_the_tracked_records_give_the_same_top_k() {
+        let mut index = LatentIndex {
+            fingerprint: [0; 32],
+            latent_len: 64,
+            files: Vec::new(),
+            starts: vec![0],
+            postings: vec![Vec::new(); 64],
+            records: 0,
+        };
+        for latent in latents(500, 1) {
+            let norm = l2(latent.values());
+            for (unit, value) in latent.iter() {
+                index.postings[unit as usize].push(Posting {
+                    id: index.records,
+                    weight: (f64::from(value) / norm) as f32,
+                });
+            }
+            index.records += 1;
+        }
+        let mut scratch = index.scratch();
+        let mut dense_used = 0;
+        for query in latents(60, 2) {
+            let norm = l2(query.values());
+            for k in [1, 5, 40, 600] {
+                let dense = index.score_dense(&query, norm, k, &mut scratch);
+                let sparse = index.score_sparse(&query, norm, k, &mut scratch);
+                assert_eq!(dense, sparse, "k = {k}");
+                assert!(dense.len() <= k);
+                assert!(
+                    dense
+                        .windows(2)
+                        .all(|w| w[0].0 > w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1))
+                );
+            }
+            // The scratch is left clean by both.
+            assert!(scratch.scores.iter().all(|&s| s == 0.0) && !scratch.seen.contains(&true));
+            let visits: usize = query
+                .indices()
+                .iter()
+                .map(|&u| index.postings[u as usize].len())
+                .sum();
+            dense_used += usize::from(visits * DENSE_SCAN_VISITS_PER_RECORD >= 500);
+        }
+        // Both paths are taken by `score` over these queries.
+        assert!(dense_used > 0 && dense_used < 60, "{dense_used} of 60 dense");
     }
 
     #[test]
