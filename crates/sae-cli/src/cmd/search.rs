@@ -85,7 +85,9 @@ pub fn report(file: &IndexedFile) {
 pub struct Args {
     #[command(flatten)]
     index: IndexArgs,
-    /// Query images (`.npy`, the model's record shape), encoded as compression encodes.
+    /// Query images (`.npy`, the model's record shape), encoded as compression
+    /// encodes: give the refinement flags the archive was compressed with
+    /// (`--no-refine` for an unrefined archive).
     #[arg(long, conflicts_with = "record", required_unless_present = "record")]
     query: Option<PathBuf>,
     /// A stored record as the query: `FILE:N` (record N of container FILE, made with the model).
