@@ -7,6 +7,7 @@ mod common;
 mod compress;
 mod decompress;
 mod eval;
+mod gpu_script;
 mod help;
 mod inspect;
 mod recode;
