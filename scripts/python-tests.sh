@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Python package's tests: a venv with maturin, numpy, pytest, numcodecs,
-# zarr and Dask from the package index, the package installed the way the
+# zarr and Dask from the package index at the versions pinned in
+# scripts/python-test-requirements.txt, the package installed the way the
 # README says (`pip install crates/sae-python`), then pytest. The CLI the
 # tests compare bytes with is this workspace's `sae` as `cargo test` built it
 # (target/debug/sae; the same code gives the same bytes at any opt-level),
@@ -18,7 +19,10 @@ if [ ! -x "$venv/bin/python" ]; then
     }
 fi
 "$venv/bin/pip" install -q --upgrade pip
-"$venv/bin/pip" install -q "maturin>=1.9,<2" numpy pytest numcodecs zarr "dask[array]" distributed
+# Pinned: an unpinned install into a venv kept from an earlier run once paired
+# a new dask with an old distributed (ImportError at collection).
+"$venv/bin/pip" install -q -r scripts/python-test-requirements.txt
+"$venv/bin/pip" check
 
 echo "== pip install crates/sae-python"
 "$venv/bin/pip" install -q crates/sae-python
