@@ -20,7 +20,15 @@
 # --dry-run runs every step at tiny sizes on the CPU (no GPU, no PyTorch
 # needed): the CLI tests run it, so the script stays in working order.
 # Environment: TRAIN_IMAGES (default 50000), BATCH (default 512), LAMBDA
-# (default: the sas preset's), PYTHON (default python3).
+# (default: the sas preset's), TF32 (1: train and compress with `--tf32`;
+# default 0, exact f32 products; the checks report a TF32 step either way),
+# PYTHON (default python3).
+#
+# The binary links the CUDA libraries it was built with (scripts/cuda-toolkit.sh:
+# CUDA 13's libcublas.so.13, libcurand.so.10, libnvrtc.so.13, libcudart.so.13).
+# Where the loader does not find them, the script looks in CUDA_HOME,
+# /usr/local/cuda* and the Python packages' nvidia/ folders (PyTorch's CUDA
+# wheels) and adds what it finds to LD_LIBRARY_PATH.
 set -euo pipefail
 
 usage() { echo "usage: $0 BINARY [--public FILE] [--out DIR] [--minutes M] [--dry-run]" >&2; exit 2; }
@@ -52,6 +60,8 @@ else
 fi
 lambda=()
 [[ -n ${LAMBDA:-} ]] && lambda=(--lambda "$LAMBDA")
+tf32=false products=()
+if [[ ${TF32:-0} == 1 ]]; then tf32=true products=(--tf32); fi
 
 # 1. The device.
 if ! $dry; then
@@ -59,6 +69,36 @@ if ! $dry; then
         nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader >&2 || true
     else
         log "no nvidia-smi on PATH"
+    fi
+fi
+# The CUDA libraries, where the loader does not know them.
+missing_libs() { ldd "$sae" 2> /dev/null | awk '/not found/ {print $1}'; }
+if [[ -n $(missing_libs) ]]; then
+    dirs=()
+    for d in ${CUDA_HOME:-} /usr/local/cuda /usr/local/cuda-*; do
+        for sub in lib64 lib targets/x86_64-linux/lib; do
+            if [[ -d $d/$sub ]]; then dirs+=("$d/$sub"); fi
+        done
+    done
+    while IFS= read -r d; do
+        if [[ -d $d ]]; then
+            while IFS= read -r lib; do dirs+=("$lib"); done < <(find "$d" -name 'lib*.so*' -printf '%h\n' | sort -u)
+        fi
+    done < <("$python" -c 'import nvidia; print("\n".join(nvidia.__path__))' 2> /dev/null || true)
+    for lib in $(missing_libs); do
+        for d in "${dirs[@]}"; do
+            if [[ -e $d/$lib ]]; then
+                log "$lib from $d"
+                export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+                break
+            fi
+        done
+    done
+    left=$(missing_libs | tr '\n' ' ')
+    if [[ -n $left ]]; then
+        log "libraries the binary needs are not on this machine: $left"
+        log "(libcuda.so.1 is the GPU driver's; for another CUDA series build with CUDA_SERIES=12.8 scripts/cuda-toolkit.sh)"
+        exit 1
     fi
 fi
 "$sae" --version >&2
@@ -71,13 +111,15 @@ mkdir -p "$check"
 "$sae" simulate --count 64 --seed 1 --npix 16 --oversample 1 -o "$check/images.npy"
 step() {
     "$sae" train -i "$check/images.npy" -o "$check/$1.safetensors" --arch 1,2 --epochs 1 \
-        --batch 64 --seed 3 --device "$2" 2> "$check/$1.log"
+        --batch 64 --seed 3 --device "$2" "${@:3}" 2> "$check/$1.log"
     "$sae" compress -m "$check/$1.safetensors" -i "$check/images.npy" -o "$check/$1.sae" --no-refine
     "$sae" decompress -m "$check/$1.safetensors" -i "$check/$1.sae" -o "$check/$1.npy"
 }
 step cpu cpu
 step dev "$device"
+step dev-tf32 "$device" --tf32
 "$sae" eval --reference "$check/cpu.npy" --reconstruction "$check/dev.npy" --json > "$check/step.json"
+"$sae" eval --reference "$check/cpu.npy" --reconstruction "$check/dev-tf32.npy" --json > "$check/step-tf32.json"
 "$sae" decompress -m "$check/cpu.safetensors" -i "$check/cpu.sae" -o "$check/cpu-on-dev.npy" --device "$device"
 "$sae" eval --reference "$check/cpu.npy" --reconstruction "$check/cpu-on-dev.npy" --json > "$check/decode.json"
 
@@ -99,9 +141,10 @@ case $public in
 esac
 log "training (1, 2, λ, z) on $device for ${train[*]}, batch $batch"
 "$sae" train -i "$out/train.npy" -o "$out/model.safetensors" --arch 1,2 --selector z "${lambda[@]}" \
-    --batch "$batch" "${train[@]}" --device "$device" --curve "$out/curve.jsonl" 2> "$out/train.log"
+    --batch "$batch" "${train[@]}" --device "$device" "${products[@]}" --curve "$out/curve.jsonl" 2> "$out/train.log"
 trained=$(date +%s.%N)
-"$sae" compress -m "$out/model.safetensors" -i "${reference[@]}" -o "$out/public.sae" --no-refine --device "$device"
+"$sae" compress -m "$out/model.safetensors" -i "${reference[@]}" -o "$out/public.sae" --no-refine --device "$device" \
+    "${products[@]}"
 compressed=$(date +%s.%N)
 "$sae" decompress -m "$out/model.safetensors" -i "$out/public.sae" -o "$out/public_rec.npy" --device "$device"
 "$sae" eval --reference "${reference[@]}" --reconstruction "$out/public_rec.npy" --container "$out/public.sae" \
@@ -126,30 +169,35 @@ def step():
     y = net[4:](z)
     loss = ((y - x) ** 2).sum(1).mean() + 3e-3 * z.abs().sum(1).mean()
     opt.zero_grad(); loss.backward(); opt.step()
-for _ in range(3): step()
-if dev == "cuda": torch.cuda.synchronize()
-times = []
-for _ in range(5 if dry else 20):
-    t = time.perf_counter(); step()
+def median_step():
+    for _ in range(3): step()
     if dev == "cuda": torch.cuda.synchronize()
-    times.append(time.perf_counter() - t)
-times.sort()
-med = times[len(times) // 2]
-print(json.dumps({"torch": torch.__version__, "device": dev, "shape": [n, m, l], "batch": batch,
-                  "step_ms": med * 1e3, "samples_per_second": batch / med,
-                  "tf32": torch.backends.cuda.matmul.allow_tf32}))
+    times = []
+    for _ in range(5 if dry else 20):
+        t = time.perf_counter(); step()
+        if dev == "cuda": torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+result = {"torch": torch.__version__, "device": dev, "shape": [n, m, l], "batch": batch}
+for name, allow in (("f32", False), ("tf32", True)):
+    torch.backends.cuda.matmul.allow_tf32 = allow
+    med = median_step()
+    result[name] = {"step_ms": med * 1e3, "samples_per_second": batch / med}
+print(json.dumps(result))
 PY
 )
 fi
 
 # 5. One result.
-"$python" - "$out" "$count" "$start" "$simulated" "$trained" "$compressed" "$device" "$batch" "$torch_json" <<'PY'
+"$python" - "$out" "$count" "$start" "$simulated" "$trained" "$compressed" "$device" "$batch" "$torch_json" "$tf32" <<'PY'
 import json, sys
-out, count, start, simulated, trained, compressed, device, batch, torch_json = sys.argv[1:]
+out, count, start, simulated, trained, compressed, device, batch, torch_json, tf32 = sys.argv[1:]
 count, batch = int(count), int(batch)
 ev = json.load(open(f"{out}/eval.json"))
 curve = [json.loads(line) for line in open(f"{out}/curve.jsonl")]
 step = json.load(open(f"{out}/check/step.json"))
+step_tf32 = json.load(open(f"{out}/check/step-tf32.json"))
 decode = json.load(open(f"{out}/check/decode.json"))
 train_seconds = float(trained) - float(simulated)
 epochs = curve[-1]["epoch"] if curve else 0
@@ -157,12 +205,14 @@ epochs = curve[-1]["epoch"] if curve else 0
 samples = epochs * round(count * 0.95)
 result = {
     "device": device, "network": "(1, 2, lambda, z)", "train_images": count, "batch": batch,
+    "tf32": tf32 == "true",
     "simulate_seconds": float(simulated) - float(start), "train_seconds": train_seconds,
     "compress_seconds": float(compressed) - float(trained), "epochs": epochs,
     "samples_per_second": samples / curve[-1]["seconds"] if curve else None,
     "validation": curve[-1] if curve else None,
     "rel_l2": ev["rel_l2"], "values_per_nonzero": ev["values_per_nonzero"], "byte_ratio": ev["byte_ratio"],
     "checks": {"train_step_rel_l2_max": step["rel_l2"]["max"], "decode_rel_l2_max": decode["rel_l2"]["max"]},
+    "train_step_tf32_rel_l2_max": step_tf32["rel_l2"]["max"],
     "pytorch_step": json.loads(torch_json),
 }
 json.dump(result, open(f"{out}/result.json", "w"), indent=1)

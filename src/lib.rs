@@ -42,7 +42,7 @@ pub mod transform;
 
 pub use codec::{Codec, CodecConfig, CodecReader, Partial, keys};
 pub use coding::{IndexFormat, ValueFormat};
-pub use device::ComputeDevice;
+pub use device::{ComputeDevice, set_tf32, tf32};
 pub use error::{CodecError, ModelFileError, Overflow, RecordDefect, Result};
 pub use guaranteed::Choices;
 pub use metrics::{Metrics, Summary, radial_profile};

@@ -20,6 +20,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Let f32 matrix products on a CUDA GPU run on TF32 tensor cores (faster;
+    /// inputs rounded to a 10-bit mantissa). No effect on the CPU.
+    #[arg(long, global = true)]
+    tf32: bool,
 }
 
 #[derive(Subcommand)]
@@ -55,7 +59,9 @@ enum Command {
 }
 
 fn main() {
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    sae_codec::set_tf32(cli.tf32);
+    let result = match cli.command {
         Command::Simulate(args) => cmd::simulate::run(args),
         Command::Train(args) => cmd::train::run(*args),
         Command::Compress(args) => cmd::compress::run(args),

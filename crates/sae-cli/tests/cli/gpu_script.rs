@@ -16,6 +16,8 @@ fn the_gpu_run_script_runs_every_step_on_the_cpu() {
         .args(["--dry-run", "--out"])
         .arg(&*d)
         .env("TRAIN_IMAGES", "96")
+        // `--tf32` reaches train and compress (it changes nothing on the CPU).
+        .env("TF32", "1")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -28,6 +30,8 @@ fn the_gpu_run_script_runs_every_step_on_the_cpu() {
     // The same device on both sides of the checks: identical results.
     assert_eq!(result["checks"]["train_step_rel_l2_max"], 0.0);
     assert_eq!(result["checks"]["decode_rel_l2_max"], 0.0);
+    assert_eq!(result["train_step_tf32_rel_l2_max"], 0.0);
+    assert_eq!(result["tf32"], true);
     for key in ["rel_l2", "values_per_nonzero"] {
         let mean = result[key]["mean"].as_f64().unwrap();
         assert!(mean.is_finite() && mean > 0.0, "{key}: {mean}");
