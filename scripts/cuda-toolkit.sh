@@ -40,7 +40,12 @@ stamp=$dir/.installed
 if [[ ! -f $stamp || $(cat "$stamp") != "${packages[*]}" ]]; then
     echo "cuda-toolkit: installing ${packages[*]} into $dir" >&2
     rm -rf "$dir"
-    python3 -m pip install --quiet --no-deps --target "$dir" "${packages[@]}" >&2
+    # Any pip will do: the system's, else the Python tests' venv (scripts/python-tests.sh).
+    pip=(python3 -m pip)
+    if ! "${pip[@]}" --version > /dev/null 2>&1; then
+        pip=("$root/target/python-venv/bin/python" -m pip)
+    fi
+    "${pip[@]}" install --quiet --no-deps --target "$dir" "${packages[@]}" >&2
     printf '%s' "${packages[*]}" > "$stamp"
 fi
 [[ -x $home/bin/nvcc ]] || { echo "cuda-toolkit: no nvcc in $home/bin" >&2; exit 1; }

@@ -19,6 +19,19 @@
 #
 # --dry-run runs every step at tiny sizes on the CPU (no GPU, no PyTorch
 # needed): the CLI tests run it, so the script stays in working order.
+#
+# On a GPU machine without network (only the repository and the carried build
+# outputs travel), build here and send the binary and the public parameters:
+#
+#     eval "$(scripts/cuda-toolkit.sh)"
+#     cargo build --release --locked -p sae-cli --features cuda
+#     mkdir -p target/gpu-data && cp ../shared/data/sas_sasmodels_public.json target/gpu-data/
+#     # there, with target/release/sae and target/gpu-data carried along:
+#     scripts/gpu-paper-run.sh target/release/sae --out "$OUT/gpu-run" --minutes 6
+#
+# (the public set is recomputed there from its parameters by `sae simulate
+# --params`, on the machine's cores; 6 minutes of training leave room for the
+# rest, ~2 minutes, under a 10-minute limit per command).
 # Environment: TRAIN_IMAGES (default 50000), BATCH (default 512), LAMBDA
 # (default: the sas preset's), TF32 (1: train and compress with `--tf32`;
 # default 0, exact f32 products; the checks report a TF32 step either way),
