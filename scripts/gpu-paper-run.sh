@@ -26,8 +26,9 @@
 #     eval "$(scripts/cuda-toolkit.sh)"
 #     cargo build --release --locked -p sae-cli --features cuda
 #     mkdir -p target/gpu-data && cp ../shared/data/sas_sasmodels_public.json target/gpu-data/
-#     # there, with target/release/sae and target/gpu-data carried along:
-#     scripts/gpu-paper-run.sh target/release/sae --out "$OUT/gpu-run" --minutes 6
+#     strip -o target/gpu-data/sae target/release/sae    # 123 MB -> 53 MB (2026-12-08)
+#     # there, with target/gpu-data carried along (64 MiB at most):
+#     scripts/gpu-paper-run.sh target/gpu-data/sae --out "$OUT/gpu-run" --minutes 6
 #
 # (the public set is recomputed there from its parameters by `sae simulate
 # --params`, on the machine's cores; 6 minutes of training leave room for the
