@@ -14,13 +14,16 @@
 # provides at run time.
 #
 # Environment: CUDA_TOOLKIT_DIR (default target/cuda-toolkit), CUDA_COMPUTE_CAP,
-# CUDA_SERIES (the toolkit series, default 13.0: the oldest CUDA 13, so that the
-# PTX loads on any CUDA 13 driver; cudarc 0.19 supports up to 13.4).
+# CUDA_SERIES (a 13.x toolkit series, default 13.0: the oldest CUDA 13, so that the
+# PTX loads on any CUDA 13 driver; cudarc 0.19 supports up to 13.4; CUDA 12's
+# wheels are named and laid out differently, and a CUDA 13 build needs a driver
+# of the 580 series or later).
 # Progress goes to stderr; stdout is only the `export` lines.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${CUDA_TOOLKIT_DIR:-$root/target/cuda-toolkit}
 series=${CUDA_SERIES:-13.0}
+[[ $series == 13.* ]] || { echo "cuda-toolkit: CUDA_SERIES=$series: only 13.x is supported" >&2; exit 2; }
 cap=${CUDA_COMPUTE_CAP:-90}
 home=$dir/nvidia/cu13
 

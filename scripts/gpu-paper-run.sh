@@ -111,7 +111,7 @@ if [[ -n $(missing_libs) ]]; then
     left=$(missing_libs | tr '\n' ' ')
     if [[ -n $left ]]; then
         log "libraries the binary needs are not on this machine: $left"
-        log "(libcuda.so.1 is the GPU driver's; for another CUDA series build with CUDA_SERIES=12.8 scripts/cuda-toolkit.sh)"
+        log "(libcuda.so.1 is the GPU driver's; the *.so.13 ones are CUDA 13's cuBLAS, NVRTC and runtime: from a CUDA 13 toolkit or PyTorch's cu13 wheels)"
         exit 1
     fi
 fi
