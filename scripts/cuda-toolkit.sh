@@ -63,11 +63,16 @@ done
 # `-lcuda` links here; the soname is the real driver's.
 stubs=$home/lib/stubs
 if [[ ! -f $stubs/libcuda.so ]]; then
-    cudarc=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -mindepth 2 -maxdepth 2 -type d -name 'cudarc-0.19.*' | sort | tail -n 1)
+    # The cudarc that Cargo.lock names, from cargo's registry.
+    locked=$(sed -n '/^name = "cudarc"$/{n;s/^version = "\(.*\)"$/\1/p}' "$root/Cargo.lock")
+    [[ -n $locked ]] || { echo "cuda-toolkit: no cudarc in Cargo.lock" >&2; exit 1; }
+    find_cudarc() { find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -mindepth 2 -maxdepth 2 -type d -name "cudarc-$locked" | head -n 1; }
+    cudarc=$(find_cudarc)
     if [[ -z $cudarc ]]; then
         (cd "$root" && cargo fetch --locked >&2)
-        cudarc=$(find "${CARGO_HOME:-$HOME/.cargo}/registry/src" -mindepth 2 -maxdepth 2 -type d -name 'cudarc-0.19.*' | sort | tail -n 1)
+        cudarc=$(find_cudarc)
     fi
+    [[ -d $cudarc/src/driver/sys ]] || { echo "cuda-toolkit: cudarc $locked's sources not found" >&2; exit 1; }
     mkdir -p "$stubs"
     grep -rhoE 'pub unsafe fn cu[A-Za-z0-9_]+' "$cudarc/src/driver/sys" | sed 's/pub unsafe fn //' | sort -u |
         sed 's/.*/int &(void) { return 999; }/' > "$stubs/libcuda.c"

@@ -74,8 +74,11 @@ else
 fi
 lambda=()
 [[ -n ${LAMBDA:-} ]] && lambda=(--lambda "$LAMBDA")
-tf32=false products=()
-if [[ ${TF32:-0} == 1 ]]; then tf32=true products=(--tf32); fi
+case ${TF32:-0} in
+    0) tf32=false products=() ;;
+    1) tf32=true products=(--tf32) ;;
+    *) echo "$0: TF32 is 0 or 1, not '$TF32'" >&2; exit 2 ;;
+esac
 
 # 1. The device.
 if ! $dry; then

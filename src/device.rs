@@ -64,10 +64,11 @@ impl ComputeDevice {
 /// rounded to a 10-bit mantissa, f32 accumulation), for the whole process;
 /// off by default, as in PyTorch.
 ///
-/// TF32 speeds up the large products of training and encoding several times
-/// on Ampere and later GPUs, at a relative rounding of about 5e-4 per input:
-/// compare the error it trains to against an f32 run before relying on it
-/// (`scripts/gpu-paper-run.sh` reports both). The CPU's products are not
+/// TF32 tensor cores exist on Ampere and later GPUs; each input is rounded
+/// to a relative 2⁻¹¹ ≈ 4.9e-4. Its speed-up and its effect on the trained
+/// error have not been measured by this project yet: compare a TF32 run with
+/// an f32 one before relying on it (`scripts/gpu-paper-run.sh` reports a TF32
+/// training step's agreement with the CPU). The CPU's products are not
 /// affected, and on a build without the `cuda` feature this does nothing.
 ///
 /// ```
